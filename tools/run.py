@@ -1,0 +1,110 @@
+"""Run one checkpoint the way a host would: migrations, then every Procfile process.
+
+    tox -e run            # the latest part
+    tox -e run-part1      # a named part (tox installs that part's requirements)
+    python tools/run.py part2-database   # inside an environment that has them
+
+With DATABASE_URL set it uses that database. Otherwise it starts an embedded
+PostgreSQL whose data lives in .run/postgres (ignored by git), so what you
+store survives a restart. Ctrl-C stops everything this command started.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import checkpoint  # noqa: E402
+
+DATA_DIR = checkpoint.ROOT / '.run'
+DEV_DATABASE = 'wordcount_dev'
+
+
+def log(message):
+    print('[run] ' + message, flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('part', nargs='?', help='part folder, e.g. part2-database (default: the latest)')
+    parser.add_argument('--port', type=int, default=int(os.environ.get('PORT', 5000)))
+    parser.add_argument(
+        '--data-dir', type=Path, default=DATA_DIR, help='data of embedded servers (default: .run/)'
+    )
+    args = parser.parse_args(argv)
+
+    part_dir = checkpoint.find_part(args.part)
+    env = dict(os.environ)
+    env.setdefault('APP_SETTINGS', 'config.DevelopmentConfig')
+    env['PYTHONUNBUFFERED'] = '1'
+    port = args.port
+    if not checkpoint.port_is_free(port):
+        port = checkpoint.free_port()
+        log('Port {} is taken; using {} instead.'.format(args.port, port))
+    env['PORT'] = str(port)
+    # The Procfile's gunicorn would listen on 0.0.0.0:$PORT, reachable from the
+    # network. Locally, loopback is enough.
+    env.setdefault('GUNICORN_CMD_ARGS', '--bind 127.0.0.1:{}'.format(port))
+
+    services = []
+    processes = []
+    stopping = []
+
+    def request_stop(signum, frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    try:
+        if (part_dir / 'migrations').is_dir():
+            if not env.get('DATABASE_URL'):
+                env['DATABASE_URL'] = start_postgres(services, args.data_dir)
+            else:
+                log('Using DATABASE_URL from the environment.')
+            log('Applying migrations: flask db upgrade')
+            upgrade = checkpoint.start(['flask', 'db', 'upgrade'], part_dir, env)
+            if upgrade.wait() != 0:
+                log('flask db upgrade failed (see above); nothing started.')
+                return 1
+
+        for kind, command in checkpoint.read_procfile(part_dir).items():
+            log('Starting {}: {}'.format(kind, command))
+            processes.append(checkpoint.start(checkpoint.expand(command, env), part_dir, env))
+
+        url = 'http://127.0.0.1:{}/'.format(port)
+        web = processes[0]
+        try:
+            checkpoint.wait_for_http(url, timeout=60, proc=web)
+        except (RuntimeError, TimeoutError) as error:
+            log('The web process did not come up: {}'.format(error))
+            return 1
+        log('{} is running at {}  (Ctrl-C stops it)'.format(part_dir.name, url))
+
+        while not stopping:
+            for proc in processes:
+                if proc.poll() is not None:
+                    log('{} exited with code {}; stopping the rest.'.format(proc.args[0], proc.returncode))
+                    return 1
+            time.sleep(0.2)
+        log('Stopping.')
+        return 0
+    finally:
+        checkpoint.stop(processes)
+        for server in services:
+            server.cleanup()
+
+
+def start_postgres(services, data_dir):
+    log('No DATABASE_URL: starting an embedded PostgreSQL (data in {})'.format(data_dir / 'postgres'))
+    server, admin_url = checkpoint.start_embedded_postgres(data_dir / 'postgres', keep=True)
+    services.append(server)
+    return checkpoint.create_database(admin_url, DEV_DATABASE, exist_ok=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
