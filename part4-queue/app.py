@@ -1,15 +1,22 @@
+import re
 from collections import Counter
 
 from bs4 import BeautifulSoup, ElementFilter
-from flask import Flask, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from nltk.tokenize import RegexpTokenizer
+from redis.exceptions import RedisError
+from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import configure
-from fetch import FetchError, fetch_page
+from fetch import FetchError, fetch_page, prepare
 from stop_words import stops
+from worker import conn
 
 app = Flask(__name__)
 # APP_SETTINGS names the config class to load, e.g. "config.DevelopmentConfig".
@@ -17,6 +24,8 @@ configure(app)
 db = SQLAlchemy(app)
 # Registers the "flask db ..." commands (Alembic migrations).
 migrate = Migrate(app, db)
+# The queue the worker (worker.py) takes its jobs from.
+q = Queue(connection=conn)
 
 # Imported last on purpose: models.py imports db from this module.
 from models import Result  # noqa: E402, F401
@@ -72,37 +81,166 @@ def count_words(text):
     return raw_word_count, no_stop_words_count
 
 
-@app.route('/', methods=['GET', 'POST'])
-def index():
-    errors = []
-    results = []
-    url = ''
-    status = 200
-    if request.method == 'POST':
-        url = request.form.get('url', '').strip()
+class JobFailed(Exception):
+    """Raised by a job to fail it; job.meta holds the message for the visitor."""
+
+
+def fail(message, status):
+    """Fail the running job with a message and the HTTP status /results answers."""
+    job = get_current_job()
+    job.meta.update(error=message, status=status)
+    job.save_meta()
+    raise JobFailed(message)
+
+
+def count_and_save_words(url):
+    """The job: fetch the page, count its words, save a Result. Returns its id.
+
+    The worker runs this, outside any request, so it pushes an application
+    context itself: Flask-SQLAlchemy needs one for every use of db.session.
+    Any failure raises, so that RQ marks the job failed.
+    """
+    with app.app_context():
         try:
             html = fetch_page(url, app.config)
             raw_word_count, no_stop_words_count = count_words(visible_text(html))
             if not raw_word_count:
                 raise FetchError('The page has no words to count.', 422)
         except FetchError as error:
-            # Nothing to save: tell the visitor what went wrong.
+            fail(error.message, error.status)
+        except JobTimeoutException:
+            fail('Counting took longer than {} seconds.'.format(app.config['JOB_TIMEOUT']), 504)
+        try:
+            result = Result(
+                url=url,
+                result_all=raw_word_count,
+                result_no_stop_words=no_stop_words_count,
+            )
+            db.session.add(result)
+            db.session.commit()
+        except SQLAlchemyError:
+            # Undo the half-done transaction: nothing is half-written.
+            db.session.rollback()
+            app.logger.exception('Saving the result for %s failed', url)
+            fail('Unable to add item to database. Please try again later.', 503)
+        return result.id
+
+
+def start_job(url):
+    """Check the form of the URL and queue the job. Returns the job, or raises FetchError."""
+    # Only the form: the worker resolves and fetches it. A URL that cannot
+    # be fetched at all is refused now, with no job.
+    prepare(url)
+    return q.enqueue(
+        count_and_save_words,
+        url,
+        job_timeout=app.config['JOB_TIMEOUT'],
+        result_ttl=app.config['JOB_RESULT_TTL'],
+        failure_ttl=app.config['JOB_RESULT_TTL'],
+    )
+
+
+# RQ names its jobs with a random UUID.
+JOB_ID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+UNAVAILABLE = 'The job queue (Redis) cannot be reached. Please try again later.'
+
+
+def job_outcome(job_key):
+    """(HTTP status, body) for the job: 202 while it waits or runs, 200 with
+    the ten most frequent words once it is done, 4xx/5xx with an error."""
+    if not JOB_ID.fullmatch(job_key):
+        return 404, {'error': 'There is no job {!r}.'.format(job_key)}
+    try:
+        job = Job.fetch(job_key, connection=conn)
+        status = job.get_status()
+        if status == JobStatus.STARTED:
+            # A worker that was killed leaves its job "started". Once the
+            # job's heartbeat has expired, cleanup() marks it failed.
+            q.started_job_registry.cleanup()
+            status = job.get_status()
+        if status in WAITING:
+            return 202, {'status': status.value}
+        if status != JobStatus.FINISHED:
+            job.refresh()
+            message = 'The worker stopped before the words were counted. Please try again.'
+            return job.meta.get('status', 503), {'error': job.meta.get('error', message)}
+        result_id = job.return_value()
+    except NoSuchJobError:
+        return 404, {'error': 'There is no job {!r}: it never existed or has expired.'.format(job_key)}
+    except RedisError:
+        app.logger.exception('Reading job %s failed', job_key)
+        return 503, {'error': UNAVAILABLE}
+    try:
+        result = db.session.get(Result, result_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        app.logger.exception('Reading result %s failed', result_id)
+        return 503, {'error': 'Unable to read the result from the database. Please try again later.'}
+    if result is None:
+        return 404, {'error': 'The result of job {!r} is no longer stored.'.format(job_key)}
+    # The JSON column keeps the counts in the order they were saved, so ties
+    # come out in the order part 3 shows them.
+    return 200, Counter(result.result_no_stop_words).most_common(10)
+
+
+@app.route('/', methods=['GET', 'POST'])
+def index():
+    """The form. With JavaScript, static/main.js starts the job and polls for it.
+
+    Without JavaScript the form posts here: the job starts and the browser is
+    sent to /?job=<id>, which shows how the job stands (and reloads itself
+    until it is done).
+    """
+    errors = []
+    results = []
+    url = request.form.get('url', '').strip()
+    job_key = request.args.get('job', '')
+    status = 200
+    pending = False
+    if request.method == 'POST':
+        try:
+            job = start_job(url)
+            return redirect(url_for('index', job=job.id), code=303)
+        except FetchError as error:
             errors.append(error.message)
             status = error.status
+        except RedisError:
+            app.logger.exception('Queueing %s failed', url)
+            errors.append(UNAVAILABLE)
+            status = 503
+    elif job_key:
+        outcome_status, outcome = job_outcome(job_key)
+        if outcome_status == 200:
+            results = outcome
+        elif outcome_status == 202:
+            pending = True
         else:
-            try:
-                result = Result(
-                    url=url,
-                    result_all=raw_word_count,
-                    result_no_stop_words=no_stop_words_count,
-                )
-                db.session.add(result)
-                db.session.commit()
-                results = no_stop_words_count.most_common(10)
-            except SQLAlchemyError:
-                # Undo the half-done transaction so the next request starts clean.
-                db.session.rollback()
-                app.logger.exception('Saving the result for %s failed', url)
-                errors.append('Unable to add item to database. Please try again later.')
-                status = 503
-    return render_template('index.html', errors=errors, results=results, url=url), status
+            errors.append(outcome['error'])
+            status = outcome_status
+    return (
+        render_template('index.html', errors=errors, results=results, url=url, job=job_key, pending=pending),
+        status,
+    )
+
+
+@app.route('/start', methods=['POST'])
+def get_counts():
+    """Start counting the words of {"url": ...}; answers the job id."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get('url'), str):
+        return jsonify(error='Send a JSON object with the page\'s address: {"url": "https://..."}.'), 400
+    try:
+        job = start_job(data['url'].strip())
+    except FetchError as error:
+        return jsonify(error=error.message), error.status
+    except RedisError:
+        app.logger.exception('Queueing %s failed', data['url'])
+        return jsonify(error=UNAVAILABLE), 503
+    return Response(job.id, mimetype='text/plain')
+
+
+@app.route('/results/<job_key>', methods=['GET'])
+def get_results(job_key):
+    status, body = job_outcome(job_key)
+    return jsonify(body), status

@@ -1,4 +1,5 @@
 import os
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import ArgumentError
@@ -29,6 +30,11 @@ class Config(object):
     # only public addresses, so a visitor cannot make the server read pages
     # of its own machine or private network (server-side request forgery).
     FETCH_ALLOWED_NETWORKS = []
+    # Background jobs (see worker.py). Seconds a job may run before the
+    # worker stops it (the fetch limits above fit well inside), and seconds
+    # Redis keeps a job's outcome for the page to collect (the article's 5000).
+    JOB_TIMEOUT = 60
+    JOB_RESULT_TTL = 5000
 
 
 class ProductionConfig(Config):
@@ -97,3 +103,25 @@ def database_url(value):
         )
     # Keep the rest of the URL exactly as written; only the scheme changes.
     return 'postgresql+psycopg2://' + value.strip().split('://', 1)[1]
+
+
+def redis_url(environ=os.environ):
+    """REDIS_URL (or the article's REDISTOGO_URL), checked: stop with one clear line if it is malformed.
+
+    Neither set means a Redis on this machine, as in the article.
+    """
+    value = (environ.get('REDIS_URL') or environ.get('REDISTOGO_URL') or '').strip()
+    if not value:
+        return 'redis://localhost:6379'
+    example = 'for example: export REDIS_URL="redis://localhost:6379"'
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise SystemExit('REDIS_URL is not a valid Redis URL, ' + example) from None
+    if parts.scheme not in ('redis', 'rediss') or not parts.hostname:
+        raise SystemExit('REDIS_URL must be a redis:// or rediss:// URL with a host, ' + example)
+    # The path, if any, is the number of a Redis database: /0, /1, ...
+    if parts.path.strip('/') and not parts.path.strip('/').isdigit():
+        raise SystemExit('REDIS_URL must end in a database number such as /0 (or nothing), ' + example)
+    return value

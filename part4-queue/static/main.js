@@ -1,0 +1,113 @@
+// Count the words of a page without leaving it: send the URL to /start, which
+// answers the id of the queued job, then ask /results/<id> every second until
+// the worker has finished (200) or failed (an error status).
+// Without JavaScript, the form posts to / and the server does the same.
+'use strict';
+
+const form = document.getElementById('url-form');
+const outcome = document.getElementById('outcome');
+const POLL_MS = 1000;
+
+// Show one paragraph (a status, or an error) in place of what was there.
+function say(text, isError) {
+  const p = document.createElement('p');
+  p.textContent = text;
+  if (isError) {
+    p.className = 'error';
+    p.setAttribute('role', 'alert');
+  } else {
+    p.id = 'status';
+  }
+  outcome.replaceChildren(p);
+}
+
+// The table of [word, count] pairs, with a bar for each count.
+function showWords(pairs) {
+  if (pairs.length === 0) {
+    say('Every word on that page is a stop word.');
+    return;
+  }
+  const heading = document.createElement('h2');
+  heading.textContent = 'Most frequent words';
+  const table = document.createElement('table');
+  table.createTHead().insertRow().append(...['Word', 'Count', 'Chart'].map((title) => {
+    const th = document.createElement('th');
+    th.textContent = title;
+    return th;
+  }));
+  const body = table.createTBody();
+  const most = pairs[0][1];
+  for (const [word, count] of pairs) {
+    const row = body.insertRow();
+    row.insertCell().textContent = word;
+    row.insertCell().textContent = count;
+    const cell = row.insertCell();
+    cell.className = 'bar';
+    const bar = document.createElement('span');
+    bar.style.width = (100 * count / most).toFixed(1) + '%';
+    cell.append(bar);
+  }
+  outcome.replaceChildren(heading, table);
+}
+
+// The error message of a JSON answer, or a general one.
+async function errorOf(response) {
+  try {
+    return (await response.json()).error || 'Something went wrong (' + response.status + ').';
+  } catch {
+    return 'Something went wrong (' + response.status + ').';
+  }
+}
+
+async function poll(jobId) {
+  for (;;) {
+    let response;
+    try {
+      response = await fetch('/results/' + encodeURIComponent(jobId));
+    } catch {
+      say('The server cannot be reached. Please try again.', true);
+      return;
+    }
+    if (response.status === 200) {
+      showWords(await response.json());
+      return;
+    }
+    if (response.status !== 202) {
+      say(await errorOf(response), true);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const button = form.querySelector('button');
+  button.disabled = true;
+  say('Counting the words…');
+  try {
+    const response = await fetch('/start', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: form.elements.url.value.trim() }),
+    });
+    if (response.status !== 200) {
+      say(await errorOf(response), true);
+      return;
+    }
+    const jobId = await response.text();
+    // The address now names the job: a reload shows its outcome.
+    history.replaceState(null, '', '/?job=' + encodeURIComponent(jobId));
+    await poll(jobId);
+  } catch {
+    say('The server cannot be reached. Please try again.', true);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// A page opened at /?job=<id> while the job runs: keep polling here rather
+// than reloading.
+if (outcome.dataset.job && document.getElementById('status')) {
+  poll(outcome.dataset.job);
+}

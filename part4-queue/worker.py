@@ -1,0 +1,55 @@
+"""The worker process: it runs the jobs that the web process puts in the queue.
+
+    python worker.py
+
+It takes jobs from the "default" queue in the Redis at REDIS_URL (or the
+article's REDISTOGO_URL; a Redis on this machine when neither is set) and
+runs each one, here count_and_save_words() from app.py. Start as many
+workers as you like, on as many machines: they share the one queue.
+"""
+
+import sys
+
+import redis
+from flask.cli import load_dotenv
+from rq import Queue, SpawnWorker, Worker
+
+from config import redis_url
+
+listen = ['default']
+
+
+def connect(url):
+    """A Redis client for url. The web process uses it too (app.py imports conn)."""
+    options = {
+        # Fail within seconds when Redis is down, so that a request can say
+        # so instead of hanging.
+        'socket_connect_timeout': 5,
+        'socket_timeout': 10,
+        'health_check_interval': 30,
+    }
+    if url.startswith('rediss://') and 'ssl_cert_reqs' not in url:
+        # Heroku's Key-Value Store speaks TLS with a self-signed certificate,
+        # which cannot be verified. The connection is still encrypted. To
+        # verify a certificate that can be, add ?ssl_cert_reqs=required.
+        options.update(ssl_cert_reqs='none', ssl_check_hostname=False)
+    return redis.from_url(url, **options)
+
+
+if __name__ == '__main__':
+    # "flask run" reads .env; read it here too, before REDIS_URL is looked up.
+    load_dotenv()
+conn = connect(redis_url())
+
+
+if __name__ == '__main__':
+    # Load the app, and all it imports, once. RQ would import it for every
+    # job; loaded here, every job starts with it ready.
+    import app  # noqa: F401
+
+    # Worker runs each job in a forked copy of this process. On macOS, a
+    # forked process that touches certain system libraries crashes; RQ's
+    # SpawnWorker starts a fresh process for each job instead.
+    worker_class = SpawnWorker if sys.platform == 'darwin' else Worker
+    worker = worker_class([Queue(name, connection=conn) for name in listen], connection=conn)
+    worker.work()
