@@ -109,7 +109,7 @@ def count_and_save_words(url):
         except FetchError as error:
             fail(error.message, error.status)
         except JobTimeoutException:
-            fail('Counting took longer than {} seconds.'.format(app.config['JOB_TIMEOUT']), 504)
+            fail('Counting took longer than {} seconds.'.format(get_current_job().timeout), 504)
         try:
             result = Result(
                 url=url,

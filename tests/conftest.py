@@ -3,7 +3,8 @@
 PostgreSQL is always real: TEST_DATABASE_URL when it is set (a CI service, a
 server of your own), otherwise an embedded server that this harness starts in a
 temporary folder and deletes afterwards. Each test that needs a database gets a
-new, empty one, dropped when the test ends.
+new, empty one, dropped when the test ends. Redis (part 4) likewise:
+TEST_REDIS_URL, otherwise an embedded redis-server.
 """
 
 import importlib
@@ -13,11 +14,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 import pages
 from harness import PART_MODULES, selected_part
+
+# Where a part's app finds its services. A test sets them itself; never inherited.
+SERVICE_URLS = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
 
 
 @pytest.fixture(scope='session')
@@ -38,6 +43,18 @@ def postgres_admin_url():
         server, url = checkpoint.start_embedded_postgres(Path(folder) / 'data', keep=False)
         with server:
             yield url
+
+
+@pytest.fixture(scope='session')
+def redis_server_url():
+    """URL of a real Redis: TEST_REDIS_URL when set, otherwise an embedded server for this run."""
+    url = os.environ.get('TEST_REDIS_URL', '').strip()
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix='fbe-redis-') as folder:
+        with checkpoint.start_embedded_redis(Path(folder), keep=False) as server:
+            yield server.url
 
 
 @pytest.fixture
@@ -87,9 +104,21 @@ def migrated(postgres_admin_url, migrated_template):
 
 
 @pytest.fixture
+def rows(migrated):
+    """rows() lists the saved results as (url, result_all, result_no_stop_words), oldest first."""
+
+    def read():
+        with psycopg2.connect(migrated) as conn, conn.cursor() as cur:
+            cur.execute('SELECT url, result_all, result_no_stop_words FROM results ORDER BY id')
+            return cur.fetchall()
+
+    return read
+
+
+@pytest.fixture
 def app_env(monkeypatch):
     """Environment for a part's app: testing config, nothing inherited by accident."""
-    for name in ('APP_SETTINGS', 'SECRET_KEY', 'DATABASE_URL', 'FLASK_APP', 'PORT'):
+    for name in ('APP_SETTINGS', 'SECRET_KEY', 'FLASK_APP', 'PORT', *SERVICE_URLS):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv('APP_SETTINGS', 'config.TestingConfig')
     return monkeypatch
@@ -133,7 +162,7 @@ def load_app(app_env):
 @pytest.fixture(scope='session')
 def subprocess_env(part_dir):
     """Environment for running a part's commands (flask, gunicorn, ...) in a subprocess."""
-    env = {k: v for k, v in os.environ.items() if k not in ('DATABASE_URL', 'SECRET_KEY', 'PORT')}
+    env = {k: v for k, v in os.environ.items() if k not in ('SECRET_KEY', 'PORT', *SERVICE_URLS)}
     env.update(APP_SETTINGS='config.TestingConfig', PYTHONUNBUFFERED='1', PYTHONDONTWRITEBYTECODE='1')
     return env
 

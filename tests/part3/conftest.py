@@ -1,4 +1,3 @@
-import psycopg2
 import pytest
 
 from harness import use_part
@@ -15,15 +14,3 @@ def app_module(load_app, migrated):
 @pytest.fixture
 def client(app_module):
     return app_module.app.test_client()
-
-
-@pytest.fixture
-def rows(migrated):
-    """rows() lists the saved results as (url, result_all, result_no_stop_words), oldest first."""
-
-    def read():
-        with psycopg2.connect(migrated) as conn, conn.cursor() as cur:
-            cur.execute('SELECT url, result_all, result_no_stop_words FROM results ORDER BY id')
-            return cur.fetchall()
-
-    return read

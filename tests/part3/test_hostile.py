@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from shared.answers import error_messages, word_table
+from shared.hostile import BAD_URLS, HOSTILE_PAGES
 
 
 @pytest.fixture
@@ -28,28 +29,7 @@ def post(client, rows):
     return submit
 
 
-@pytest.mark.parametrize(
-    'url, status, message',
-    [
-        ('', 400, 'Please enter the URL of a web page.'),
-        ('   ', 400, 'Please enter the URL of a web page.'),
-        ('example.com', 400, 'The URL must start with http:// or https://, for example https://example.com/'),
-        ('file:///etc/passwd', 400, 'not "file:"'),
-        ('FILE:///etc/passwd', 400, 'not "file:"'),
-        ('ftp://ftp.example.com/', 400, 'not "ftp:"'),
-        ('javascript:alert(1)', 400, 'not "javascript:"'),
-        ('data:text/html,<p>words</p>', 400, 'not "data:"'),
-        ('localhost:5000', 400, 'must start with http:// or https://'),
-        ('http://', 400, 'That is not a valid URL.'),
-        ('http:///path', 400, 'That is not a valid URL.'),
-        ('http://exa mple.com/', 400, 'That is not a valid URL.'),
-        ('http://exa\x00mple.com/', 400, 'That is not a valid URL.'),
-        ('http://example.com/\x1b[31m', 400, 'That is not a valid URL.'),
-        ('http://[::1/', 400, 'That is not a valid URL.'),
-        ('http://127.0.0.1:99999/', 400, 'That is not a valid URL.'),
-        ('http://127.0.0.1/' + 'a' * 3000, 400, 'That is not a valid URL.'),
-    ],
-)
+@pytest.mark.parametrize('url, status, message', BAD_URLS)
 def test_a_bad_url_is_the_visitors_mistake(post, url, status, message):
     got_status, got_message = post(url)
     assert got_status == status
@@ -63,34 +43,7 @@ def test_a_missing_url_field_is_like_an_empty_one(client, rows):
     assert rows() == []
 
 
-@pytest.mark.parametrize(
-    'path, status, message',
-    [
-        ('/plain.txt', 422, 'That is not an HTML page (its type is text/plain).'),
-        ('/image.png', 422, 'That is not an HTML page (its type is image/png).'),
-        ('/no-type', 422, 'That is not an HTML page (its type is not given).'),
-        ('/status/204', 422, 'That is not an HTML page'),
-        ('/no-words.html', 422, 'The page has no words to count.'),
-        ('/empty.html', 422, 'The page has no words to count.'),
-        ('/huge.html', 422, 'The page is larger than 5,242,880 bytes, the limit.'),
-        ('/huge-declared.html', 422, 'The page is larger than 5,242,880 bytes, the limit.'),
-        ('/gzip-bomb.html', 422, 'The page is larger than 5,242,880 bytes, the limit.'),
-        ('/status/404', 502, 'the server answered 404 Not Found.'),
-        ('/status/500', 502, 'the server answered 500 Internal Server Error.'),
-        ('/bad-gzip.html', 502, 'The page could not be decompressed'),
-        ('/loop-a', 502, 'The page redirects in a loop'),
-        ('/chain/9', 502, 'The page redirected more than 5 times.'),
-        ('/to-file', 502, 'The page redirected to a "file:" URL'),
-        ('/redirect?to=http://%5Boops/', 502, 'The page redirected to an invalid URL.'),
-        # Testing allows loopback only: other private addresses stay refused.
-        (
-            '/to-metadata',
-            403,
-            'Refusing to fetch 169.254.169.254: it is at 169.254.169.254, a link-local address.',
-        ),
-        ('/to-private', 403, 'Refusing to fetch 10.0.0.1: it is at 10.0.0.1, a private address.'),
-    ],
-)
+@pytest.mark.parametrize('path, status, message', HOSTILE_PAGES)
 def test_a_hostile_page_gets_a_clear_message(post, page_server, path, status, message):
     got_status, got_message = post(page_server.url(path))
     assert got_status == status

@@ -1,0 +1,190 @@
+"""The HTTP contract of the article's later front-end steps, case by case, with a real worker.
+
+POST /start {"url": ...} -> 200, the job id as the body.
+GET /results/<id> -> 202 while queued or running; 200 with the ten most frequent
+non-stop words as [word, count] pairs once done; 4xx/5xx with {"error": ...}
+when the job failed; 404 for an unknown or malformed id.
+"""
+
+import re
+
+import pytest
+import redis
+from rq.job import Job
+
+from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE
+from shared.hostile import BAD_URLS, HOSTILE_PAGES
+
+UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+
+
+def test_start_answers_the_job_id_and_results_the_ten_most_frequent_words(
+    client, worker, wait_for, rows, page_server
+):
+    url = page_server.url('/known.html')
+    started = client.post('/start', json={'url': url})
+    assert started.status_code == 200
+    job_id = started.get_data(as_text=True)
+    assert UUID.fullmatch(job_id)
+    done = wait_for(job_id)
+    assert done.status_code == 200
+    assert done.is_json
+    # Most frequent first; JSON has no tuples, so the pairs are lists.
+    assert done.get_json() == [list(pair) for pair in KNOWN_TABLE]
+    assert rows() == [(url, KNOWN_ALL, KNOWN_NO_STOP_WORDS)]
+    # Asking again gives the same answer.
+    assert client.get('/results/' + job_id).get_json() == done.get_json()
+
+
+def test_results_answers_202_while_the_job_is_queued_then_200(client, start_worker, wait_for, page_server):
+    # No worker yet: the job waits in the queue.
+    job_id = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    waiting = client.get('/results/' + job_id)
+    assert (waiting.status_code, waiting.get_json()) == (202, {'status': 'queued'})
+    start_worker()
+    assert wait_for(job_id).status_code == 200
+
+
+def test_results_answers_202_while_the_job_runs(client, worker, wait_for, page_server):
+    # The page never answers: the job runs until the fetch's read timeout.
+    job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+    for _ in range(200):
+        running = client.get('/results/' + job_id)
+        if running.get_json() != {'status': 'queued'}:
+            break
+    assert (running.status_code, running.get_json()) == (202, {'status': 'started'})
+    failed = wait_for(job_id)
+    assert failed.status_code == 504
+    assert failed.get_json() == {'error': 'The server at 127.0.0.1 did not answer within 7 seconds.'}
+
+
+def test_ties_keep_the_order_in_which_the_words_first_appear(client, worker, count, page_server):
+    _, done = count(page_server.url('/known.html'))
+    pairs = done.get_json()
+    assert [count for _, count in pairs] == sorted((count for _, count in pairs), reverse=True)
+    assert pairs[4:6] == [['fetches', 1], ['counts', 1]]
+
+
+def test_a_page_of_stop_words_gives_an_empty_list(client, worker, count, rows, page_server):
+    _, done = count(page_server.url('/stop-words-only.html'))
+    assert (done.status_code, done.get_json()) == (200, [])
+    assert len(rows()) == 1
+
+
+@pytest.mark.parametrize('path, status, message', HOSTILE_PAGES)
+def test_a_failed_job_answers_the_part_3_message_and_writes_no_row(
+    worker, count, rows, page_server, path, status, message
+):
+    _, failed = count(page_server.url(path))
+    assert failed.status_code == status
+    assert failed.is_json
+    assert message in failed.get_json()['error']
+    assert rows() == []
+
+
+@pytest.mark.parametrize('url, status, message', BAD_URLS)
+def test_start_refuses_a_bad_url_before_queueing_it(client, redis_url, url, status, message):
+    answer = client.post('/start', json={'url': url})
+    assert answer.status_code == status
+    assert message in answer.get_json()['error']
+    with redis.from_url(redis_url) as conn:
+        assert not conn.keys('rq:job:*'), 'a job was queued'
+
+
+@pytest.mark.parametrize(
+    'body, content_type',
+    [
+        ('not json', 'application/json'),
+        ('{"url": "http://example.com/"', 'application/json'),
+        ('', 'application/json'),
+        ('["http://example.com/"]', 'application/json'),
+        ('"http://example.com/"', 'application/json'),
+        ('null', 'application/json'),
+        ('{}', 'application/json'),
+        ('{"URL": "http://example.com/"}', 'application/json'),
+        ('{"url": null}', 'application/json'),
+        ('{"url": 42}', 'application/json'),
+        ('{"url": ["http://example.com/"]}', 'application/json'),
+        # JSON, but not sent as JSON: the article's front end sends application/json.
+        ('{"url": "http://example.com/"}', 'text/plain'),
+        ('url=http://example.com/', 'application/x-www-form-urlencoded'),
+        (b'\xff\xfe{"url"', 'application/json'),
+    ],
+)
+def test_start_answers_400_to_a_body_that_is_not_json_with_a_url(client, body, content_type):
+    answer = client.post('/start', data=body, content_type=content_type)
+    assert answer.status_code == 400
+    assert answer.get_json() == {'error': 'Send a JSON object with the page\'s address: {"url": "https://..."}.'}
+
+
+def test_start_takes_only_post(client):
+    assert client.get('/start').status_code == 405
+
+
+@pytest.mark.parametrize(
+    'job_id',
+    [
+        '00000000-0000-4000-8000-000000000000',  # well formed, never existed
+        'nope',
+        'NOPE-0000',
+        'rq:job:x',
+        '*',
+        '00000000-0000-4000-8000-00000000000',  # one digit short
+        '00000000-0000-4000-8000-0000000000000',
+        '00000000-0000-4000-8000-00000000000G',
+        'a' * 5000,
+    ],
+)
+def test_an_unknown_or_malformed_job_id_answers_404(client, job_id):
+    answer = client.get('/results/' + job_id)
+    assert answer.status_code == 404
+    assert answer.is_json
+    assert 'There is no job' in answer.get_json()['error']
+
+
+def test_a_job_whose_result_row_is_gone_answers_404(client, worker, count, migrated, page_server):
+    import psycopg2
+
+    job_id, done = count(page_server.url('/known.html'))
+    assert done.status_code == 200
+    with psycopg2.connect(migrated) as conn, conn.cursor() as cur:
+        cur.execute('DELETE FROM results')
+    gone = client.get('/results/' + job_id)
+    assert gone.status_code == 404
+    assert gone.get_json() == {'error': 'The result of job {!r} is no longer stored.'.format(job_id)}
+
+
+def test_jobs_have_a_timeout_and_keep_their_outcome_for_a_while(app_module, client, redis_url, page_server):
+    job_id = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    with redis.from_url(redis_url) as conn:
+        job = Job.fetch(job_id, connection=conn)
+        assert job.timeout == app_module.app.config['JOB_TIMEOUT'] == 60
+        assert job.result_ttl == job.failure_ttl == app_module.app.config['JOB_RESULT_TTL'] == 5000
+        assert job.func_name == 'app.count_and_save_words'
+        assert job.args == (page_server.url('/known.html'),)
+
+
+def test_a_job_that_runs_too_long_is_stopped_with_a_clear_message(app_module, client, worker, wait_for, page_server):
+    # The page would keep the job busy for the fetch's 7 second read timeout.
+    app_module.app.config['JOB_TIMEOUT'] = 1
+    job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+    failed = wait_for(job_id)
+    assert (failed.status_code, failed.get_json()) == (504, {'error': 'Counting took longer than 1 seconds.'})
+
+
+def test_the_worker_keeps_working_after_failures(client, worker, count, rows, page_server):
+    for path in ('/status/500', '/gzip-bomb.html', '/loop-a', '/plain.txt'):
+        assert count(page_server.url(path))[1].status_code in (422, 502)
+    assert count(page_server.url('/known.html'))[1].status_code == 200
+    assert len(rows()) == 1
+
+
+def test_the_production_config_refuses_loopback_in_the_worker(worker, start_worker, count, rows, page_server):
+    # The worker, not the web process, fetches: its config decides.
+    worker.terminate()
+    worker.wait(10)
+    start_worker(APP_SETTINGS='config.ProductionConfig', SECRET_KEY='a-real-secret')
+    _, refused = count(page_server.url('/known.html'))
+    assert refused.status_code == 403
+    assert refused.get_json()['error'].startswith('Refusing to fetch 127.0.0.1: it is at 127.0.0.1, a loopback address.')
+    assert rows() == []
