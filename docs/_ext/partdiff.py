@@ -213,7 +213,8 @@ class PartScreenshot(SphinxDirective):
         part = _page_part(self)
         _state(self.env).partdiff_screenshots.add(self.env.docname)
         uri = '/_static/screenshots/{}.png'.format(part)
-        alt = self.options.get('alt', 'The {} app in a browser'.format(part))
+        # An :alt: written over several lines becomes one line of the figure's option.
+        alt = ' '.join(self.options.get('alt', 'The {} app in a browser'.format(part)).split())
         text = '.. figure:: {}\n   :alt: {}\n\n   {} running, as ``docs/screenshots.py`` sees it.'
         return self.parse_text_to_nodes(text.format(uri, alt, part))
 
