@@ -8,7 +8,9 @@ runs each one, here count_and_save_words() from app.py. Start as many
 workers as you like, on as many machines: they share the one queue.
 """
 
+import signal
 import sys
+import time
 
 import redis
 from flask.cli import load_dotenv
@@ -42,6 +44,26 @@ if __name__ == '__main__':
 conn = connect(redis_url())
 
 
+def work(worker_class):
+    """Run a worker; when Redis goes away, say so and start a new one once it is back."""
+    while True:
+        try:
+            worker = worker_class([Queue(name, connection=conn) for name in listen], connection=conn)
+            worker.work()
+            return
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            # RQ's worker gives up when its connection breaks in the middle of
+            # a job. A Redis restart should not need a worker restart too.
+            print(
+                'worker.py: Redis cannot be reached ({}); trying again in 5 seconds.'.format(error),
+                flush=True,
+            )
+            # Until the next worker installs its own, Ctrl-C and SIGTERM stop the process.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            time.sleep(5)
+
+
 if __name__ == '__main__':
     # Load the app, and all it imports, once. RQ would import it for every
     # job; loaded here, every job starts with it ready.
@@ -50,6 +72,7 @@ if __name__ == '__main__':
     # Worker runs each job in a forked copy of this process. On macOS, a
     # forked process that touches certain system libraries crashes; RQ's
     # SpawnWorker starts a fresh process for each job instead.
-    worker_class = SpawnWorker if sys.platform == 'darwin' else Worker
-    worker = worker_class([Queue(name, connection=conn) for name in listen], connection=conn)
-    worker.work()
+    try:
+        work(SpawnWorker if sys.platform == 'darwin' else Worker)
+    except KeyboardInterrupt:
+        pass

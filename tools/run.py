@@ -6,7 +6,9 @@
 
 With DATABASE_URL set it uses that database. Otherwise it starts an embedded
 PostgreSQL whose data lives in .run/postgres (ignored by git), so what you
-store survives a restart. Ctrl-C stops everything this command started.
+store survives a restart. A part with a worker (part 4) needs Redis too:
+REDIS_URL, or an embedded redis-server with its data in .run/redis.
+Ctrl-C stops everything this command started.
 """
 
 import argparse
@@ -66,6 +68,12 @@ def main(argv=None):
                 env['DATABASE_URL'] = start_postgres(services, args.data_dir)
             else:
                 log('Using DATABASE_URL from the environment.')
+        if (part_dir / 'worker.py').is_file():
+            if not (env.get('REDIS_URL') or env.get('REDISTOGO_URL')):
+                env['REDIS_URL'] = start_redis(services, args.data_dir)
+            else:
+                log('Using REDIS_URL (or REDISTOGO_URL) from the environment.')
+        if (part_dir / 'migrations').is_dir():
             log('Applying migrations: flask db upgrade')
             upgrade = checkpoint.start(['flask', 'db', 'upgrade'], part_dir, env)
             if upgrade.wait() != 0:
@@ -97,6 +105,13 @@ def main(argv=None):
         checkpoint.stop(processes)
         for server in services:
             server.cleanup()
+
+
+def start_redis(services, data_dir):
+    log('No REDIS_URL: starting an embedded Redis (data in {})'.format(data_dir / 'redis'))
+    server = checkpoint.start_embedded_redis(data_dir / 'redis', keep=True)
+    services.append(server)
+    return server.url
 
 
 def start_postgres(services, data_dir):

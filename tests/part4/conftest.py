@@ -67,9 +67,13 @@ def wait_until_listening(proc, url, timeout=60):
     with redis.from_url(url, **tls) as conn:
         while not any(worker.pid == proc.pid for worker in Worker.all(connection=conn)):
             if proc.poll() is not None:
-                raise RuntimeError('The worker exited with code {}:\n{}'.format(proc.returncode, proc.log.read_text()))
+                raise RuntimeError(
+                    'The worker exited with code {}:\n{}'.format(proc.returncode, proc.log.read_text())
+                )
             if time.monotonic() > deadline:
-                raise TimeoutError('The worker did not start within {}s:\n{}'.format(timeout, proc.log.read_text()))
+                raise TimeoutError(
+                    'The worker did not start within {}s:\n{}'.format(timeout, proc.log.read_text())
+                )
             time.sleep(0.05)
 
 
@@ -94,12 +98,16 @@ def find_work_horse(proc, timeout=10):
 
 @pytest.fixture
 def wait_for(client):
-    """wait_for(job_id) polls /results/<job_id> until it answers anything but 202; returns that answer."""
+    """wait_for(job_id) polls /results/<job_id> until it answers anything but 202; returns that answer.
 
-    def wait(job_id, timeout=30, interval=0.05):
+    client= polls through another app's test client.
+    """
+    default_client = client
+
+    def wait(job_id, timeout=30, interval=0.05, client=None):
         deadline = time.monotonic() + timeout
         while True:
-            response = client.get('/results/' + job_id)
+            response = (client or default_client).get('/results/' + job_id)
             if response.status_code != 202:
                 return response
             assert time.monotonic() < deadline, 'still 202 after {}s: {}'.format(timeout, response.get_json())

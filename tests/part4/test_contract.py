@@ -114,7 +114,9 @@ def test_start_refuses_a_bad_url_before_queueing_it(client, redis_url, url, stat
 def test_start_answers_400_to_a_body_that_is_not_json_with_a_url(client, body, content_type):
     answer = client.post('/start', data=body, content_type=content_type)
     assert answer.status_code == 400
-    assert answer.get_json() == {'error': 'Send a JSON object with the page\'s address: {"url": "https://..."}.'}
+    assert answer.get_json() == {
+        'error': 'Send a JSON object with the page\'s address: {"url": "https://..."}.'
+    }
 
 
 def test_start_takes_only_post(client):
@@ -164,7 +166,9 @@ def test_jobs_have_a_timeout_and_keep_their_outcome_for_a_while(app_module, clie
         assert job.args == (page_server.url('/known.html'),)
 
 
-def test_a_job_that_runs_too_long_is_stopped_with_a_clear_message(app_module, client, worker, wait_for, page_server):
+def test_a_job_that_runs_too_long_is_stopped_with_a_clear_message(
+    app_module, client, worker, wait_for, page_server
+):
     # The page would keep the job busy for the fetch's 7 second read timeout.
     app_module.app.config['JOB_TIMEOUT'] = 1
     job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
@@ -186,5 +190,7 @@ def test_the_production_config_refuses_loopback_in_the_worker(worker, start_work
     start_worker(APP_SETTINGS='config.ProductionConfig', SECRET_KEY='a-real-secret')
     _, refused = count(page_server.url('/known.html'))
     assert refused.status_code == 403
-    assert refused.get_json()['error'].startswith('Refusing to fetch 127.0.0.1: it is at 127.0.0.1, a loopback address.')
+    assert refused.get_json()['error'].startswith(
+        'Refusing to fetch 127.0.0.1: it is at 127.0.0.1, a loopback address.'
+    )
     assert rows() == []

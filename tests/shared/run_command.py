@@ -22,7 +22,8 @@ def run_command(part_dir, part_env, subprocess_env, private_tmp):
     def start(port, database='from DATABASE_URL'):
         env = dict(subprocess_env, APP_SETTINGS='config.DevelopmentConfig', **part_env)
         if database == 'embedded':
-            env.pop('DATABASE_URL', None)
+            for name in ('DATABASE_URL', 'REDIS_URL'):
+                env.pop(name, None)
         args = [sys.executable, str(checkpoint.ROOT / 'tools' / 'run.py'), part_dir.name]
         args += ['--port', str(port), '--data-dir', str(private_tmp)]
         proc = subprocess.Popen(
@@ -51,6 +52,8 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
     assert '{} is running at {}'.format(part_dir.name, url) in output, output
     needs_database = (part_dir / 'migrations').is_dir()
     assert ('starting an embedded PostgreSQL' in output) == (needs_database and database == 'embedded')
+    needs_redis = (part_dir / 'worker.py').is_file()
+    assert ('starting an embedded Redis' in output) == (needs_redis and database == 'embedded')
     with urllib.request.urlopen(url, timeout=5) as response:
         assert response.status == 200
     web_pids = children_of(proc.pid)

@@ -1,0 +1,135 @@
+"""Nothing waits forever, nothing is lost: killed workers, Redis down, PostgreSQL down.
+
+Each service is stopped for real: the worker's processes are killed, a Redis
+server of the test's own is shut down, the database is one nobody listens on.
+"""
+
+import os
+import signal
+
+import pytest
+
+import checkpoint
+
+WORKER_STOPPED = {'error': 'The worker stopped before the words were counted. Please try again.'}
+REDIS_DOWN = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
+
+
+def wait_until_started(client, job_id):
+    for _ in range(400):
+        answer = client.get('/results/' + job_id)
+        if answer.get_json() == {'status': 'started'}:
+            return
+    raise AssertionError('the job never started: {}'.format(answer.get_json()))
+
+
+def test_a_killed_work_horse_fails_the_job_at_once(client, worker, work_horse, wait_for, rows, page_server):
+    job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+    wait_until_started(client, job_id)
+    work_horse(worker).kill()  # SIGKILL, in the middle of the fetch
+    failed = wait_for(job_id, timeout=10)
+    assert (failed.status_code, failed.get_json()) == (503, WORKER_STOPPED)
+    assert rows() == []
+
+
+def test_a_killed_worker_ends_in_a_failure_not_202_forever(
+    client, worker, start_worker, work_horse, wait_for, rows, page_server
+):
+    # The whole worker dies at once (a machine lost, kill -9): nobody is left
+    # to mark the job failed. Its heartbeat expires within the job's timeout
+    # (at most 30 s, RQ's monitoring interval) plus RQ's 60 s grace; then
+    # /results finds it abandoned.
+    job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+    wait_until_started(client, job_id)
+    horse = work_horse(worker)
+    os.kill(worker.pid, signal.SIGKILL)
+    horse.kill()
+    worker.wait(10)
+    assert client.get('/results/' + job_id).status_code == 202
+    failed = wait_for(job_id, timeout=120, interval=1)
+    assert (failed.status_code, failed.get_json()) == (503, WORKER_STOPPED)
+    assert rows() == []
+    # A new worker takes the next job as usual.
+    start_worker()
+    next_job = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    assert wait_for(next_job).status_code == 200
+
+
+@pytest.fixture
+def own_redis(private_tmp):
+    """A Redis server of this test's own, so that the test may stop it."""
+    with checkpoint.start_embedded_redis(private_tmp / 'redis', keep=False) as server:
+        yield server
+
+
+def test_redis_down_answers_503_and_the_app_keeps_serving(
+    load_app, migrated, own_redis, start_worker, wait_for, page_server, rows
+):
+    client = load_app(DATABASE_URL=migrated, REDIS_URL=own_redis.url).app.test_client()
+    worker = start_worker(REDIS_URL=own_redis.url)
+    url = page_server.url('/known.html')
+    job_id = client.post('/start', json={'url': url}).get_data(as_text=True)
+
+    own_redis.stop()
+    assert (client.post('/start', json={'url': url}).status_code) == 503
+    assert client.post('/start', json={'url': url}).get_json() == REDIS_DOWN
+    answer = client.get('/results/' + job_id)
+    assert (answer.status_code, answer.get_json()) == (503, REDIS_DOWN)
+    # The page says so too, and still shows its form.
+    assert client.get('/').status_code == 200
+    form = client.post('/', data={'url': url})
+    assert form.status_code == 503
+    assert REDIS_DOWN['error'] in form.get_data(as_text=True)
+    assert client.get('/?job=' + job_id).status_code == 503
+
+    # Redis is back (empty: it kept nothing), and so is the app, without a restart.
+    own_redis.start()
+    again = client.post('/start', json={'url': url})
+    assert again.status_code == 200
+    assert wait_for(again.get_data(as_text=True), client=client, timeout=90).status_code == 200, (
+        worker.log.read_text()
+    )
+    assert url in [row[0] for row in rows()]
+
+
+def test_postgresql_down_during_a_job_fails_it_with_a_clear_message(
+    client, start_worker, wait_for, rows, page_server
+):
+    # The worker's database server is not running (nothing listens on its port).
+    down = 'postgresql://postgres@127.0.0.1:{}/wordcount'.format(checkpoint.free_port())
+    start_worker(DATABASE_URL=down)
+    job_id = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    failed = wait_for(job_id)
+    assert (failed.status_code, failed.get_json()) == (
+        503,
+        {'error': 'Unable to add item to database. Please try again later.'},
+    )
+    assert rows() == []
+
+
+def test_a_constraint_error_in_a_job_is_rolled_back(client, worker, wait_for, migrated, rows, page_server):
+    import psycopg2
+
+    with psycopg2.connect(migrated) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE results ADD CONSTRAINT no_invisible CHECK (url NOT LIKE '%invisible%')")
+    bad = client.post('/start', json={'url': page_server.url('/invisible.html')}).get_data(as_text=True)
+    assert wait_for(bad).status_code == 503
+    good = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    assert wait_for(good).status_code == 200
+    assert [row[0] for row in rows()] == [page_server.url('/known.html')]
+
+
+def test_postgresql_down_when_reading_a_result_answers_503(
+    client, worker, wait_for, load_app, redis_url, page_server
+):
+    job_id = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    assert wait_for(job_id).status_code == 200
+    # A web process whose database is down finds the finished job in Redis
+    # but cannot read its result.
+    down = 'postgresql://postgres@127.0.0.1:{}/wordcount'.format(checkpoint.free_port())
+    cut_off = load_app(DATABASE_URL=down, REDIS_URL=redis_url).app.test_client()
+    answer = cut_off.get('/results/' + job_id)
+    assert (answer.status_code, answer.get_json()) == (
+        503,
+        {'error': 'Unable to read the result from the database. Please try again later.'},
+    )
