@@ -1,6 +1,6 @@
 """Take docs/_static/screenshots/<part>.png: the part running, seen by headless Chromium.
 
-    tox -e screenshot-part1,screenshot-part2,screenshot-part3
+    tox -e screenshot-part1,screenshot-part2,screenshot-part3,screenshot-part4
 
 Each tox env holds one part's requirements. This script starts that part with the run
 command (tools/run.py: an embedded PostgreSQL in a temporary folder, `flask db upgrade`,
@@ -10,6 +10,12 @@ and saves the picture. Chromium must be on PATH (Debian: apt-get install chromiu
 A part that counts the words of a page is shown with its table of words: the script
 serves SAMPLE_PAGE on loopback (which DevelopmentConfig lets the app fetch) and has
 Chromium submit the app's form with that page's URL.
+
+Part 4 counts in a worker process, with a job queue in Redis: the script starts an
+embedded Redis in the same temporary folder, and the run command starts the web and
+worker processes of the Procfile. Its page shows the table once static/main.js has
+polled for it, so Playwright (tests/requirements-browser.txt) drives Chromium there:
+it types the sample page's URL into the form, clicks the button and waits for the table.
 """
 
 import html
@@ -40,9 +46,24 @@ PAGES = {
     'part1-setup': ('/%3Cb%3EAda', '480,80'),
     'part2-database': ('/', '480,80'),
     'part3-processing': ('/', '720,640'),
+    'part4-queue': ('/', '720,640'),
 }
 # Parts whose form is submitted with the URL of SAMPLE_PAGE before the picture is taken.
 SUBMIT_SAMPLE = {'part3-processing'}
+# Parts whose form a visitor fills in and whose script shows the table: Playwright does it.
+TYPE_SAMPLE = {'part4-queue'}
+# Seconds to wait for the table of words (part 4: the worker fetches and counts the page).
+COUNT_TIMEOUT = 60
+# Without the networking flags Chromium keeps trying to reach Google's servers.
+CHROMIUM_FLAGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+    '--hide-scrollbars',
+]
 
 # The page whose words the screenshot counts. The script's words are never counted:
 # a reader does not see them.
@@ -89,13 +110,7 @@ def screenshot(url, window, target, chromium, profile, wait_ms=None):
         [
             chromium,
             '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--no-first-run',
-            '--disable-sync',
-            '--hide-scrollbars',
+            *CHROMIUM_FLAGS,
             '--user-data-dir={}'.format(profile),
             '--screenshot={}'.format(target),
             '--window-size={}'.format(window),
@@ -142,6 +157,35 @@ def sample_server(app_url):
         server.server_close()
 
 
+def type_and_screenshot(app_url, sample_url, window, target, chromium):
+    """Type sample_url into the app's form, submit it and take the picture once the table shows."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise SystemExit(
+            'Playwright is not installed (part 4\'s page needs it): '
+            'python -m pip install -r tests/requirements-browser.txt'
+        ) from None
+    width, height = (int(size) for size in window.split(','))
+    with sync_playwright() as playwright:
+        # The Chromium on PATH: Playwright never downloads a browser of its own here.
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={'width': width, 'height': height})
+            page.goto(app_url + '/')
+            page.get_by_label('URL of a web page').fill(sample_url)
+            page.get_by_role('button', name='Count the words').click()
+            page.locator('#outcome table, #outcome .error').first.wait_for(timeout=COUNT_TIMEOUT * 1000)
+            # A picture of an error message would be worse than none.
+            error = page.locator('#outcome .error')
+            if error.count():
+                message = error.first.inner_text()
+                raise SystemExit('counting {} failed ({}): no screenshot taken'.format(sample_url, message))
+            page.screenshot(path=str(target))
+        finally:
+            browser.close()
+
+
 def check_counts(app_url, sample_url):
     """Submit the form once from here: a picture of an error message would be worse than none."""
     form = urllib.parse.urlencode({'url': sample_url}).encode()
@@ -157,8 +201,14 @@ def check_counts(app_url, sample_url):
 def take(part_dir, chromium):
     port = checkpoint.free_port()
     with tempfile.TemporaryDirectory(prefix='screenshots-') as tmp:
-        env = {k: v for k, v in os.environ.items() if k != 'DATABASE_URL'}
+        # Services of its own, in the temporary folder: never a database or Redis of yours.
+        env = {k: v for k, v in os.environ.items() if k not in ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')}
         env['APP_SETTINGS'] = 'config.DevelopmentConfig'
+        redis = None
+        if (part_dir / 'worker.py').is_file():
+            # The web process queues the jobs in Redis; the worker process runs them.
+            redis = checkpoint.start_embedded_redis(Path(tmp) / 'redis', keep=False)
+            env['REDIS_URL'] = redis.url
         run = [sys.executable, str(checkpoint.ROOT / 'tools' / 'run.py'), part_dir.name]
         run += ['--port', str(port), '--data-dir', tmp]
         server = checkpoint.start(run, checkpoint.ROOT, env)
@@ -173,7 +223,10 @@ def take(part_dir, chromium):
                 raise SystemExit('{} answered {}, not 200: no screenshot taken'.format(page, status))
             target = OUTPUT / (part_dir.name + '.png')
             profile = Path(tmp) / 'chromium'
-            if part_dir.name in SUBMIT_SAMPLE:
+            if part_dir.name in TYPE_SAMPLE:
+                with sample_server(url) as (sample_url, _):
+                    type_and_screenshot(url, sample_url, window, target, chromium)
+            elif part_dir.name in SUBMIT_SAMPLE:
                 with sample_server(url) as (sample_url, submit_url):
                     check_counts(url, sample_url)
                     screenshot(submit_url, window, target, chromium, profile, wait_ms=10000)
@@ -183,6 +236,8 @@ def take(part_dir, chromium):
             # Ctrl-C, as a user would: run.py stops the app and the database.
             server.send_signal(signal.SIGINT)
             checkpoint.stop([server], timeout=30)
+            if redis is not None:
+                redis.cleanup()
     print('wrote {} ({} bytes)'.format(target.relative_to(checkpoint.ROOT), target.stat().st_size))
 
 
