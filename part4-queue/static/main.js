@@ -7,6 +7,10 @@
 const form = document.getElementById('url-form');
 const outcome = document.getElementById('outcome');
 const POLL_MS = 1000;
+// The job whose outcome the page is about. A poll of any other job (the one
+// of the address the page was opened at, before a new submit) stops without
+// touching the page, so that an older job can never replace a newer outcome.
+let currentJob = null;
 
 // Show one paragraph (a status, or an error) in place of what was there.
 function say(text, isError) {
@@ -60,20 +64,25 @@ async function errorOf(response) {
 }
 
 async function poll(jobId) {
+  currentJob = jobId;
+  const superseded = () => jobId !== currentJob;
   for (;;) {
     let response;
     try {
       response = await fetch('/results/' + encodeURIComponent(jobId));
     } catch {
-      say('The server cannot be reached. Please try again.', true);
+      if (!superseded()) say('The server cannot be reached. Please try again.', true);
       return;
     }
+    if (superseded()) return;
     if (response.status === 200) {
-      showWords(await response.json());
+      const pairs = await response.json();
+      if (!superseded()) showWords(pairs);
       return;
     }
     if (response.status !== 202) {
-      say(await errorOf(response), true);
+      const message = await errorOf(response);
+      if (!superseded()) say(message, true);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -82,6 +91,7 @@ async function poll(jobId) {
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
+  currentJob = null; // from now on, the page is about the job this submit starts
   const button = form.querySelector('button');
   button.disabled = true;
   say('Counting the words…');

@@ -245,11 +245,6 @@ def test_the_page_loads_nothing_from_another_origin(visit, app_url, page_server)
     assert ('POST', app_url + '/start') in browser_visit.requests
 
 
-@pytest.mark.xfail(
-    strict=True,
-    # Remove this mark once static/main.js stops polling a job that a new submit replaced.
-    reason="main.js keeps polling an older job after a new submit; that job's outcome takes over",
-)
 def test_an_older_job_never_replaces_the_outcome_of_a_newer_one(
     visit, web_url, start_worker, redis_url, page_server
 ):
