@@ -1,6 +1,7 @@
 """English stop words: words too common to say anything about a page.
 
-The words are the English list that NLTK ships as data, written out here so
+The words are the English list that NLTK ships as data (with the contractions
+of I, he, she, it, we and they that it gained in 2025), written out here so
 that nothing has to be downloaded. The article added JavaScript words such as
 "var" and "function" because it counted the text of <script> elements; this
 app leaves scripts out, so they are not needed. Words are compared in lower
@@ -10,9 +11,10 @@ takes the same short time however long the list, a list is searched item by item
 
 stops = set(
     """
-    i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself
-    yourselves he him his himself she she's her hers herself it it's its itself they them their
-    theirs themselves what which who whom this that that'll these those am is are was were be been
+    i i'm i've i'll i'd me my myself we we're we've we'll we'd our ours ourselves you you're
+    you've you'll you'd your yours yourself yourselves he he's he'll he'd him his himself she
+    she's she'll she'd her hers herself it it's it'll it'd its itself they they're they've
+    they'll they'd them their theirs themselves what which who whom this that that'll these those am is are was were be been
     being have has had having do does did doing a an the and but if or because as until while of at
     by for with about against between into through during before after above below to from up down
     in out on off over under again further then once here there when where why how all any both each

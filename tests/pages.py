@@ -102,7 +102,7 @@ KNOWN_TABLE = [
     ('count', 1),
 ]
 
-STOP_WORDS_ONLY_PAGE = '<html><body><p>The and of it. Is it? It is!</p></body></html>'
+STOP_WORDS_ONLY_PAGE = '<html><body><p>The and of it. Is it? It is! I’m We\'re.</p></body></html>'
 NO_WORDS_PAGE = (
     '<html><body><p>1 2 3 \u2014 42!</p><script>var hidden = 1</script><!-- hidden --></body></html>'
 )
