@@ -1,4 +1,4 @@
-"""The article's track: manage.py on requirements-legacy.txt (tox -e legacy, legacy-part3).
+"""The article's track: manage.py on requirements-legacy.txt (tox -e legacy, legacy-part3, legacy-part4).
 
 These tests run with the legacy packages installed (Flask 1.1, Flask-Script,
 Flask-Migrate 2). LEGACY_PART names the part (default part2-database). The
@@ -27,7 +27,7 @@ def article_stack():
     except ImportError as error:
         pytest.fail(
             'tests/legacy need the part\'s requirements-legacy.txt installed; '
-            'run them with "tox -e legacy" or "tox -e legacy-part3" ({})'.format(error)
+            'run them with "tox -e legacy", "tox -e legacy-part3" or "tox -e legacy-part4" ({})'.format(error)
         )
 
 
