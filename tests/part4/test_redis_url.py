@@ -1,4 +1,4 @@
-"""Where Redis is: REDIS_URL (or the article's REDISTOGO_URL), checked; rediss:// with a self-signed certificate."""
+"""Where Redis is: REDIS_URL (or the article's REDISTOGO_URL), checked; rediss:// with a self-signed cert."""
 
 import socket
 import ssl
