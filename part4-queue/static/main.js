@@ -1,11 +1,13 @@
 // Count the words of a page without leaving it: send the URL to /start, which
-// answers the id of the queued job, then ask /results/<id> every second until
+// answers the id of the queued job, then ask /results/<id> (soon, then every second) until
 // the worker has finished (200) or failed (an error status).
 // Without JavaScript, the form posts to / and the server does the same.
 'use strict';
 
 const form = document.getElementById('url-form');
 const outcome = document.getElementById('outcome');
+// Ask soon (most pages are counted in a fraction of a second), then less often.
+const FIRST_POLL_MS = 200;
 const POLL_MS = 1000;
 // The job whose outcome the page is about. A poll of any other job (the one
 // of the address the page was opened at, before a new submit) stops without
@@ -66,6 +68,7 @@ async function errorOf(response) {
 async function poll(jobId) {
   currentJob = jobId;
   const superseded = () => jobId !== currentJob;
+  let wait = FIRST_POLL_MS;
   for (;;) {
     let response;
     try {
@@ -85,7 +88,8 @@ async function poll(jobId) {
       if (!superseded()) say(message, true);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, POLL_MS);
   }
 }
 

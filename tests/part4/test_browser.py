@@ -217,7 +217,10 @@ def test_without_javascript_the_form_still_ends_in_the_table(visit, web_url, sta
     browser_visit.submit(page_server.url('/known.html'))
     # POST / answers 303 to /?job=<id>. No worker yet: the job waits, and the
     # page reloads itself (<noscript><meta refresh>) until it is done.
-    browser_visit.page.locator('#status', has_text='This page reloads').wait_for(timeout=OUTCOME_TIMEOUT)
+    status = browser_visit.page.locator('#status')
+    status.wait_for(timeout=OUTCOME_TIMEOUT)
+    # Said inside <noscript>, which Playwright's has_text= does not look into.
+    assert 'This page reloads until they are ready.' in status.inner_text()
     start_worker()
     table, bars = browser_visit.table()
     assert table == KNOWN_TABLE
