@@ -135,6 +135,7 @@ def start_job(url):
         count_and_save_words,
         url,
         job_timeout=app.config['JOB_TIMEOUT'],
+        ttl=app.config['JOB_QUEUED_TTL'],
         result_ttl=app.config['JOB_RESULT_TTL'],
         failure_ttl=app.config['JOB_RESULT_TTL'],
     )

@@ -35,6 +35,9 @@ class Config(object):
     # Redis keeps a job's outcome for the page to collect (the article's 5000).
     JOB_TIMEOUT = 60
     JOB_RESULT_TTL = 5000
+    # Seconds a job may wait in the queue for a worker. Without a worker, it
+    # is dropped then, so that the page stops waiting for it.
+    JOB_QUEUED_TTL = 600
 
 
 class ProductionConfig(Config):
@@ -110,7 +113,8 @@ def redis_url(environ=os.environ):
 
     Neither set means a Redis on this machine, as in the article.
     """
-    value = (environ.get('REDIS_URL') or environ.get('REDISTOGO_URL') or '').strip()
+    name = 'REDIS_URL' if (environ.get('REDIS_URL') or '').strip() else 'REDISTOGO_URL'
+    value = (environ.get(name) or '').strip()
     if not value:
         return 'redis://localhost:6379'
     example = 'for example: export REDIS_URL="redis://localhost:6379"'
@@ -118,10 +122,10 @@ def redis_url(environ=os.environ):
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise SystemExit('REDIS_URL is not a valid Redis URL, ' + example) from None
+        raise SystemExit(name + ' is not a valid Redis URL, ' + example) from None
     if parts.scheme not in ('redis', 'rediss') or not parts.hostname:
-        raise SystemExit('REDIS_URL must be a redis:// or rediss:// URL with a host, ' + example)
+        raise SystemExit(name + ' must be a redis:// or rediss:// URL with a host, ' + example)
     # The path, if any, is the number of a Redis database: /0, /1, ...
     if parts.path.strip('/') and not parts.path.strip('/').isdigit():
-        raise SystemExit('REDIS_URL must end in a database number such as /0 (or nothing), ' + example)
+        raise SystemExit(name + ' must end in a database number such as /0 (or nothing), ' + example)
     return value

@@ -7,6 +7,7 @@ when the job failed; 404 for an unknown or malformed id.
 """
 
 import re
+import time
 
 import pytest
 import redis
@@ -162,8 +163,19 @@ def test_jobs_have_a_timeout_and_keep_their_outcome_for_a_while(app_module, clie
         job = Job.fetch(job_id, connection=conn)
         assert job.timeout == app_module.app.config['JOB_TIMEOUT'] == 60
         assert job.result_ttl == job.failure_ttl == app_module.app.config['JOB_RESULT_TTL'] == 5000
+        assert job.ttl == app_module.app.config['JOB_QUEUED_TTL'] == 600
         assert job.func_name == 'app.count_and_save_words'
         assert job.args == (page_server.url('/known.html'),)
+
+
+def test_a_job_no_worker_takes_is_dropped_and_polling_ends(app_module, client):
+    app_module.app.config['JOB_QUEUED_TTL'] = 1
+    job_id = client.post('/start', json={'url': 'http://127.0.0.1:9/'}).get_data(as_text=True)
+    assert client.get('/results/' + job_id).status_code == 202
+    time.sleep(2.5)
+    gone = client.get('/results/' + job_id)
+    assert gone.status_code == 404
+    assert 'it never existed or has expired' in gone.get_json()['error']
 
 
 def test_a_job_that_runs_too_long_is_stopped_with_a_clear_message(

@@ -54,6 +54,12 @@ def test_a_malformed_url_stops_the_app_with_one_clear_line(load_app, migrated, v
     assert '\n' not in message
 
 
+def test_a_malformed_redistogo_url_is_named_in_the_message(config):
+    with pytest.raises(SystemExit) as stopped:
+        config.redis_url({'REDISTOGO_URL': 'redis://localhost:port'})
+    assert str(stopped.value) == 'REDISTOGO_URL is not a valid Redis URL, ' + EXAMPLE
+
+
 def test_the_worker_stops_with_the_same_line(run_in_part, migrated):
     result = run_in_part(
         ['python', 'worker.py'], DATABASE_URL=migrated, REDIS_URL='redis://localhost:port', timeout=60
