@@ -17,8 +17,9 @@ class Config(object):
     # An event system we do not use; Flask-SQLAlchemy 2 warns unless it is set.
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # Limits for fetching a page (see fetch.py). Seconds to wait for a
-    # connection, for each read, and for the whole fetch: the total stays
-    # under gunicorn's 30 second worker timeout.
+    # connection, for each read, and for the whole fetch. The total is
+    # checked between steps, so a fetch normally ends well before gunicorn's
+    # 30 second worker timeout.
     FETCH_CONNECT_TIMEOUT = 3.05
     FETCH_READ_TIMEOUT = 7
     FETCH_TOTAL_TIMEOUT = 15
