@@ -30,31 +30,41 @@ def part_dir():
     return selected_part()
 
 
-@pytest.fixture(scope='session')
-def postgres_admin_url():
-    """URL of a database on a real PostgreSQL server that may create databases."""
-    url = os.environ.get('TEST_DATABASE_URL', '').strip()
+def real_service(variable, start_embedded):
+    """The URL in the environment variable, or that of an embedded server started for this run.
+
+    start_embedded(folder) returns (server, url); the server is stopped and its
+    folder deleted when the run ends.
+    """
+    url = os.environ.get(variable, '').strip()
     if url:
         yield url
         return
     # Not under pytest's tmp_path: a pytest started meanwhile (tox -p, a second
     # terminal) prunes old tmp_path folders and would delete the running server's data.
-    with tempfile.TemporaryDirectory(prefix='fbe-pg-') as folder:
-        server, url = checkpoint.start_embedded_postgres(Path(folder) / 'data', keep=False)
+    with tempfile.TemporaryDirectory(prefix='fbe-') as folder:
+        server, url = start_embedded(Path(folder) / 'data')
         with server:
             yield url
 
 
 @pytest.fixture(scope='session')
+def postgres_admin_url():
+    """URL of a database on a real PostgreSQL server that may create databases."""
+    yield from real_service(
+        'TEST_DATABASE_URL', lambda folder: checkpoint.start_embedded_postgres(folder, keep=False)
+    )
+
+
+@pytest.fixture(scope='session')
 def redis_server_url():
     """URL of a real Redis: TEST_REDIS_URL when set, otherwise an embedded server for this run."""
-    url = os.environ.get('TEST_REDIS_URL', '').strip()
-    if url:
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix='fbe-redis-') as folder:
-        with checkpoint.start_embedded_redis(Path(folder), keep=False) as server:
-            yield server.url
+
+    def start(folder):
+        server = checkpoint.start_embedded_redis(folder, keep=False)
+        return server, server.url
+
+    yield from real_service('TEST_REDIS_URL', start)
 
 
 @pytest.fixture

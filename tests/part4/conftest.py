@@ -117,6 +117,19 @@ def wait_for(client):
 
 
 @pytest.fixture
+def wait_until_started(client):
+    """wait_until_started(job_id) polls /results/<job_id> until a worker has started the job."""
+
+    def wait(job_id, timeout=30):
+        deadline = time.monotonic() + timeout
+        while (answer := client.get('/results/' + job_id)).get_json() != {'status': 'started'}:
+            assert time.monotonic() < deadline, 'the job never started: {}'.format(answer.get_json())
+            time.sleep(0.02)
+
+    return wait
+
+
+@pytest.fixture
 def count(client, wait_for):
     """count(url) starts a job with POST /start and waits for its outcome; returns (job id, answer)."""
 

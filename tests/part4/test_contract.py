@@ -9,6 +9,7 @@ when the job failed; 404 for an unknown or malformed id.
 import re
 import time
 
+import psycopg2
 import pytest
 import redis
 from rq.job import Job
@@ -46,13 +47,11 @@ def test_results_answers_202_while_the_job_is_queued_then_200(client, start_work
     assert wait_for(job_id).status_code == 200
 
 
-def test_results_answers_202_while_the_job_runs(client, worker, wait_for, page_server):
+def test_results_answers_202_while_the_job_runs(client, worker, wait_until_started, wait_for, page_server):
     # The page never answers: the job runs until the fetch's read timeout.
     job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
-    for _ in range(200):
-        running = client.get('/results/' + job_id)
-        if running.get_json() != {'status': 'queued'}:
-            break
+    wait_until_started(job_id)
+    running = client.get('/results/' + job_id)
     assert (running.status_code, running.get_json()) == (202, {'status': 'started'})
     failed = wait_for(job_id)
     assert failed.status_code == 504
@@ -146,8 +145,6 @@ def test_an_unknown_or_malformed_job_id_answers_404(client, job_id):
 
 
 def test_a_job_whose_result_row_is_gone_answers_404(client, worker, count, migrated, page_server):
-    import psycopg2
-
     job_id, done = count(page_server.url('/known.html'))
     assert done.status_code == 200
     with psycopg2.connect(migrated) as conn, conn.cursor() as cur:

@@ -7,6 +7,7 @@ server of the test's own is shut down, the database is one nobody listens on.
 import os
 import signal
 
+import psycopg2
 import pytest
 
 import checkpoint
@@ -15,17 +16,11 @@ WORKER_STOPPED = {'error': 'The worker stopped before the words were counted. Pl
 REDIS_DOWN = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
 
 
-def wait_until_started(client, job_id):
-    for _ in range(400):
-        answer = client.get('/results/' + job_id)
-        if answer.get_json() == {'status': 'started'}:
-            return
-    raise AssertionError('the job never started: {}'.format(answer.get_json()))
-
-
-def test_a_killed_work_horse_fails_the_job_at_once(client, worker, work_horse, wait_for, rows, page_server):
+def test_a_killed_work_horse_fails_the_job_at_once(
+    client, worker, work_horse, wait_until_started, wait_for, rows, page_server
+):
     job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
-    wait_until_started(client, job_id)
+    wait_until_started(job_id)
     work_horse(worker).kill()  # SIGKILL, in the middle of the fetch
     failed = wait_for(job_id, timeout=10)
     assert (failed.status_code, failed.get_json()) == (503, WORKER_STOPPED)
@@ -33,14 +28,14 @@ def test_a_killed_work_horse_fails_the_job_at_once(client, worker, work_horse, w
 
 
 def test_a_killed_worker_ends_in_a_failure_not_202_forever(
-    client, worker, start_worker, work_horse, wait_for, rows, page_server
+    client, worker, start_worker, work_horse, wait_until_started, wait_for, rows, page_server
 ):
     # The whole worker dies at once (a machine lost, kill -9): nobody is left
     # to mark the job failed. Its heartbeat expires within the job's timeout
     # (at most 30 s, RQ's monitoring interval) plus RQ's 60 s grace; then
     # /results finds it abandoned.
     job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
-    wait_until_started(client, job_id)
+    wait_until_started(job_id)
     horse = work_horse(worker)
     os.kill(worker.pid, signal.SIGKILL)
     horse.kill()
@@ -108,8 +103,6 @@ def test_postgresql_down_during_a_job_fails_it_with_a_clear_message(
 
 
 def test_a_constraint_error_in_a_job_is_rolled_back(client, worker, wait_for, migrated, rows, page_server):
-    import psycopg2
-
     with psycopg2.connect(migrated) as conn, conn.cursor() as cur:
         cur.execute("ALTER TABLE results ADD CONSTRAINT no_invisible CHECK (url NOT LIKE '%invisible%')")
     bad = client.post('/start', json={'url': page_server.url('/invisible.html')}).get_data(as_text=True)

@@ -5,9 +5,21 @@ HTML the server sends.
 """
 
 import re
+import time
 
 from pages import KNOWN_TABLE
 from shared.answers import error_messages, word_table
+
+
+def follow(client, location, timeout=30):
+    """Load /?job=<id> as a browser without JavaScript would, until the job has an outcome."""
+    deadline = time.monotonic() + timeout
+    while 'Counting the words' in (page := client.get(location)).get_data(as_text=True):
+        # Until the job is done, the page reloads itself when scripts are off.
+        assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page.get_data(as_text=True)
+        assert time.monotonic() < deadline, 'no outcome after {}s'.format(timeout)
+        time.sleep(0.05)
+    return page
 
 
 def test_the_form_loads_its_script_from_the_app_and_nothing_from_elsewhere(client):
@@ -28,12 +40,7 @@ def test_without_javascript_the_form_starts_a_job_and_the_page_shows_its_outcome
     assert posted.status_code == 303
     location = posted.headers['Location']
     assert re.fullmatch(r'/\?job=[0-9a-f-]{36}', location)
-    for _ in range(600):
-        page = client.get(location)
-        if 'Counting the words' not in page.get_data(as_text=True):
-            break
-        # Until the job is done, the page reloads itself when scripts are off.
-        assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page.get_data(as_text=True)
+    page = follow(client, location)
     assert page.status_code == 200
     assert word_table(page) == KNOWN_TABLE
     assert len(rows()) == 1
@@ -44,10 +51,7 @@ def test_without_javascript_the_form_starts_a_job_and_the_page_shows_its_outcome
 
 def test_without_javascript_a_failed_job_shows_its_message(client, worker, page_server):
     location = client.post('/', data={'url': page_server.url('/status/404')}).headers['Location']
-    for _ in range(600):
-        page = client.get(location)
-        if page.status_code != 200:
-            break
+    page = follow(client, location)
     assert page.status_code == 502
     assert error_messages(page) == ['The page could not be fetched: the server answered 404 Not Found.']
     assert word_table(page) == []

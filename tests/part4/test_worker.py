@@ -1,15 +1,15 @@
 """worker.py: the Procfile's worker process, and the SpawnWorker it uses on macOS."""
 
+import subprocess
 import sys
 
 import psutil
 
+import checkpoint
 from pages import KNOWN_TABLE
 
 
 def test_the_procfile_declares_a_web_and_a_worker_process(part_dir):
-    import checkpoint
-
     assert checkpoint.read_procfile(part_dir) == {
         'web': 'gunicorn --preload app:app',
         'worker': 'python worker.py',
@@ -42,14 +42,13 @@ def test_the_macos_worker_spawns_each_job_in_a_fresh_process(
 
 
 def test_the_worker_waits_for_redis_instead_of_crashing(run_in_part, migrated):
-    import checkpoint
-
     # Nothing listens on this port: the worker says so and keeps trying.
     down = 'redis://127.0.0.1:{}/0'.format(checkpoint.free_port())
     try:
         run_in_part(['python', 'worker.py'], DATABASE_URL=migrated, REDIS_URL=down, timeout=8)
-    except Exception as timeout:  # still running: killed by the timeout
-        output = timeout.stdout.decode() if isinstance(timeout.stdout, bytes) else (timeout.stdout or '')
+    except subprocess.TimeoutExpired as still_running:
+        # subprocess hands over what was read before the timeout as bytes.
+        output = (still_running.stdout or b'').decode()
     else:
         raise AssertionError('the worker exited although Redis may come back')
     assert 'worker.py: Redis cannot be reached' in output
