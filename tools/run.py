@@ -63,17 +63,16 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, request_stop)
 
     try:
-        if (part_dir / 'migrations').is_dir():
-            if not env.get('DATABASE_URL'):
-                env['DATABASE_URL'] = start_postgres(services, args.data_dir)
-            else:
-                log('Using DATABASE_URL from the environment.')
         if (part_dir / 'worker.py').is_file():
             if not (env.get('REDIS_URL') or env.get('REDISTOGO_URL')):
                 env['REDIS_URL'] = start_redis(services, args.data_dir)
             else:
                 log('Using REDIS_URL (or REDISTOGO_URL) from the environment.')
         if (part_dir / 'migrations').is_dir():
+            if not env.get('DATABASE_URL'):
+                env['DATABASE_URL'] = start_postgres(services, args.data_dir)
+            else:
+                log('Using DATABASE_URL from the environment.')
             log('Applying migrations: flask db upgrade')
             upgrade = checkpoint.start(['flask', 'db', 'upgrade'], part_dir, env)
             if upgrade.wait() != 0:
