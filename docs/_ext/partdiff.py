@@ -44,8 +44,8 @@ When every page has been read, the build warns (an error under ``-W``) when:
 * a file that differs between two consecutive parts is not shown on the later part's
   page (a collapsed block counts);
 * a file shown in at least one block that is not collapsed (a file the page teaches)
-  has an added or removed line that no such block shows; the warning names the file
-  and the lines;
+  has an added or removed line that no such block shows (blank lines aside); the
+  warning names the file and the lines;
 * a page shows a diff for a file that does not change, or an excerpt with no change in it;
 * a part folder has no page, or a page names a folder that does not exist;
 * a part's page has no screenshot, or the screenshot file is missing.
@@ -691,13 +691,19 @@ def _check_page(env, state, docname, root, previous, part):
 
 
 def _check_excerpts(docname, root, previous, part, path, taught):
-    """Every added and removed line of a taught file must be in one of its blocks that are not collapsed."""
+    """Every added and removed line of a taught file must be in one of its open blocks."""
     old_lines = _read_lines(root / previous / path if previous else None)
-    lines = diff_lines(old_lines, _read_lines(root / part / path))
+    new_lines = _read_lines(root / part / path)
+    lines = diff_lines(old_lines, new_lines)
     new_shown = set().union(*(block[4] for block in taught))
     old_shown = set().union(*(block[5] for block in taught))
-    added = [line.new for line in lines if line.kind == '+' and line.new not in new_shown]
-    removed = [line.old for line in lines if line.kind == '-' and line.old not in old_shown]
+    # Blank lines say nothing: excerpts of functions need not show the blank lines between them.
+    added = [
+        n.new for n in lines if n.kind == '+' and n.new not in new_shown and new_lines[n.new - 1].strip()
+    ]
+    removed = [
+        n.old for n in lines if n.kind == '-' and n.old not in old_shown and old_lines[n.old - 1].strip()
+    ]
     if added or removed:
         missing = []
         if added:
