@@ -20,6 +20,8 @@ partdiff_root = str(ROOT)
 # In a diff it copies the new version of the lines shown: no markers, no removed lines.
 copybutton_prompt_text = r'\$ |>>> |\.\.\. '
 copybutton_prompt_is_regexp = True
+# A command split over lines with a trailing backslash is copied whole.
+copybutton_line_continuation_character = '\\'
 copybutton_exclude = '.linenos, .pd-mark, .pd-del, .pd-file, .pd-hunk'
 
 exclude_patterns = ['_build', 'requirements.txt']

@@ -536,7 +536,8 @@ class PartDiff(SphinxDirective):
 
         def add(kind, plain, markup):
             text.append(plain)
-            rows.append('<span class="pd-line pd-{}">{}</span>'.format(kind, markup))
+            # The newline inside the line's box: copying without removed lines keeps no blank line.
+            rows.append('<span class="pd-line pd-{}">{}\n</span>'.format(kind, markup))
 
         if whole:
             for marker, label in (('---', '{}/{}'.format(old, path)), ('+++', '{}/{}'.format(new, path))):

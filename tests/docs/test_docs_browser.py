@@ -123,3 +123,25 @@ def test_added_and_removed_lines_appear_somewhere(open_page, theme):
             )
         )
     assert seen == {'add', 'del', 'ctx', 'hunk', 'file'}
+
+
+@pytest.mark.parametrize('part', PARTS[1:], ids=lambda p: p.name)
+def test_copying_a_diff_gives_the_new_lines_one_per_line(open_page, html, part):
+    # sphinx-copybutton copies the innerText of a copy of the block, without the
+    # elements that copybutton_exclude (docs/conf.py) names, as its script shows.
+    script = (html / '_static' / 'copybutton.js').read_text()
+    exclude = re.search(r"let exclude = '([^']*)'", script).group(1)
+    assert '.pd-del' in exclude
+    page = open_page(part, 'light')
+    copied, kept = page.evaluate(
+        """exclude => {
+            const pre = document.querySelector('.partdiff-diff pre');
+            const clone = pre.cloneNode(true);
+            clone.querySelectorAll(exclude).forEach(node => node.remove());
+            const kept = [...pre.querySelectorAll('.pd-add, .pd-ctx')]
+                .map(line => line.textContent.slice(1, -1));
+            return [clone.innerText, kept];
+        }""",
+        exclude,
+    )
+    assert copied.rstrip('\n').split('\n') == kept
