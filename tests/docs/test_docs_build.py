@@ -170,3 +170,14 @@ def test_a_missing_screenshot_fails_the_build(repo):
     returncode, output = build(repo)
     assert returncode != 0
     assert 'part1-setup.png' in output
+
+
+def test_a_page_without_its_screenshot_fails_the_build(repo):
+    page = repo / 'docs' / 'parts' / 'part1-setup.rst'
+    text = page.read_text()
+    found = re.search(r'^\.\. part-screenshot::\n(?:[ \t]+\S.*\n)*', text, re.MULTILINE)
+    assert found, 'part1-setup.rst shows no screenshot'
+    page.write_text(text[: found.start()] + text[found.end() :])
+    returncode, output = build(repo)
+    assert returncode != 0
+    assert 'this page has no ".. part-screenshot::"' in output
