@@ -60,12 +60,16 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and call.excinfo is not None:
         report.selfcheck_message = what_happened(call.excinfo, _state['compare'])
+    params = getattr(getattr(item, 'callspec', None), 'params', None)
+    if params:  # the case, as its first parameter: path='/<script>alert(1)'
+        name, value = next(iter(params.items()))
+        report.selfcheck_case = '{}={}'.format(name, shorten(repr(value), 60))
     return report
 
 
 def pytest_runtest_logreport(report):
     name = report.nodeid.split('::')[-1].split('[')[0]
-    case = report.nodeid.split('[', 1)[1][:-1] if '[' in report.nodeid else None
+    case = getattr(report, 'selfcheck_case', None)
     results = _state['results'].setdefault(name, {})
     if report.when == 'call' or report.failed or report.skipped:
         if report.failed:
@@ -124,6 +128,13 @@ def _in_learners_folder(excinfo):
 
 
 def what_happened(excinfo, compare):
+    folder = os.environ.get('CHECK_FOLDER')
+    message = _what_happened(excinfo, compare)
+    # Name the learner's files as they know them, not by the copy's path.
+    return message.replace(folder + os.sep, '').replace(folder, 'your folder') if folder else message
+
+
+def _what_happened(excinfo, compare):
     value = excinfo.value
     if isinstance(value, SystemExit):
         return 'the app stopped: {}'.format(shorten(value.code))
@@ -138,6 +149,11 @@ def what_happened(excinfo, compare):
             op, left, right = compare
             if op == '==':
                 return 'expected {}, got {}'.format(shorten(repr(right)), shorten(repr(left)))
+            if op in ('in', 'not in') and isinstance(right, str) and '\n' in right.strip():
+                # A command's output: show the line that tells what happened.
+                return 'expected {}{} in the output, which says: {}'.format(
+                    'no ' if op == 'not in' else '', shorten(repr(left), 80), error_line(right)
+                )
             if op == 'in':
                 return 'expected {} in {}'.format(shorten(repr(left), 80), shorten(repr(right)))
             if op == 'not in':

@@ -29,7 +29,7 @@ class Section(NamedTuple):
 
 class Part(NamedTuple):
     folder: str
-    files: tuple  # what the doctor stage requires, before any check runs
+    files: tuple  # what the doctor stage requires before any check runs (the other files have checks)
     sections: tuple
     self_check_modules: tuple  # tests/partN modules holding self-checks
     checkpoint_only_modules: tuple  # tests/partN modules that are wholly checkpoint-only
@@ -99,24 +99,14 @@ UPGRADE = 'test_upgrade_from_empty_builds_the_articles_table'
 PARTS = {
     'part1': Part(
         folder='part1-setup',
-        files=('app.py', 'config.py', 'Procfile', '.env.example', '.python-version'),
+        files=('app.py', 'config.py'),
         sections=PART1_SECTIONS,
         self_check_modules=('test_part1',),
         checkpoint_only_modules=(),
     ),
     'part2': Part(
         folder='part2-database',
-        files=(
-            'app.py',
-            'config.py',
-            'models.py',
-            'Procfile',
-            '.env.example',
-            '.python-version',
-            'migrations/env.py',
-            'migrations/alembic.ini',
-            'migrations/script.py.mako',
-        ),
+        files=('app.py', 'config.py', 'models.py', 'migrations/env.py'),
         sections=(
             Section(
                 'Kept from part 1',
@@ -268,6 +258,13 @@ HINTS = (
     ),
     (
         None,
+        r"New upgrade operations detected",
+        'The model and the migrations disagree: after changing models.py, run "flask db migrate" to write '
+        'a revision for the change, and check it.',
+        P2 + '#migrations',
+    ),
+    (
+        None,
         r"KeyError: '(APP_SETTINGS|DATABASE_URL|SECRET_KEY|REDIS_URL)'",
         'os.environ[...] fails with a KeyError when the variable is not set: '
         'read it with os.environ.get() and stop with a message that says what to set.',
@@ -283,6 +280,12 @@ HINTS = (
     (
         'test_app_settings_selects_the_class',
         r'from-env',
+        'SECRET_KEY must come from the environment (os.environ.get("SECRET_KEY")), not be written in config.py.',
+        D + '#differences-secret-key',
+    ),
+    (
+        'test_development_has_a_default_key_but_takes_one_from_the_environment',
+        r'mine',
         'SECRET_KEY must come from the environment (os.environ.get("SECRET_KEY")), not be written in config.py.',
         D + '#differences-secret-key',
     ),

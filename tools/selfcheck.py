@@ -97,9 +97,10 @@ def ignored(folder, names):
 
 def doctor(report, part, copy):
     missing = [name for name in part.files if not (copy / name).exists()]
-    if (copy / 'migrations').is_dir() or 'migrations/env.py' in part.files:
-        if not list((copy / 'migrations' / 'versions').glob('*.py')):
-            missing.append('migrations/versions/ with a revision ("flask db migrate" writes one)')
+    if 'migrations/env.py' in missing:
+        missing[missing.index('migrations/env.py')] = 'migrations/ ("flask db init" makes it)'
+    elif 'migrations/env.py' in part.files and not list((copy / 'migrations' / 'versions').glob('*.py')):
+        missing.append('a revision in migrations/versions/ ("flask db migrate" writes one)')
     report.add_doctor(
         'the folder holds the files {} needs'.format(part.folder),
         'missing: ' + ', '.join(missing) if missing else None,
