@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 import selfchecks
 
 _state = {'compare': None, 'outcomes': {}, 'results': {}}
@@ -27,14 +26,14 @@ def _table():
 
 def pytest_collection_modifyitems(session, config, items):
     table = _table()
+    found = selfchecks.part(os.environ['SELFCHECK_PART'])
     keep = [item for item in items if getattr(item, 'originalname', item.name) in table]
     dropped = [item for item in items if item not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
 
-    def order(item):
-        index, check = table[item.originalname]
-        return (bool(check.needs), index)  # prerequisites first
+    def order(item):  # every check after those it needs
+        return (selfchecks.depth(found, item.originalname), table[item.originalname][0])
 
     items[:] = sorted(keep, key=order)
 
@@ -60,6 +59,11 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and call.excinfo is not None:
         report.selfcheck_message = what_happened(call.excinfo, _state['compare'])
+        # What a worker process the test started printed (part 4): often the real reason.
+        for value in getattr(item, 'funcargs', {}).values():
+            log = getattr(value, 'log', None)
+            if isinstance(log, Path) and log.exists():
+                report.sections.append(('worker output', log.read_text(errors='replace')[-5000:]))
     params = getattr(getattr(item, 'callspec', None), 'params', None)
     if params:  # the case, as its first parameter: path='/<script>alert(1)'
         name, value = next(iter(params.items()))
@@ -80,9 +84,12 @@ def pytest_runtest_logreport(report):
             status, message = 'pass', None
         previous = results.get(case)
         if previous is None or previous['status'] == 'pass':  # a failed teardown spoils a pass
-            results[case] = {'case': case, 'status': status, 'message': message, 'raw': report.longreprtext}
+            raw = '\n'.join([report.longreprtext] + ['--- {} ---\n{}'.format(*s) for s in report.sections])
+            results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw}
     outcomes = [r['status'] for r in results.values()]
-    _state['outcomes'][name] = 'fail' if 'fail' in outcomes else ('skip' if 'pass' not in outcomes else 'pass')
+    _state['outcomes'][name] = (
+        'fail' if 'fail' in outcomes else ('skip' if 'pass' not in outcomes else 'pass')
+    )
 
 
 def pytest_sessionfinish(session):
@@ -160,5 +167,6 @@ def _what_happened(excinfo, compare):
                 return 'expected no {} in {}'.format(shorten(repr(left), 80), shorten(repr(right)))
             return 'expected {} {} {}'.format(shorten(repr(left)), op, shorten(repr(right)))
         return shorten(text.splitlines()[0]) if text else 'a check failed'
-    first = str(value).strip().splitlines()[0] if str(value).strip() else ''
+    # The first line that says something (NLTK's LookupError opens with a line of stars).
+    first = next((line.strip() for line in str(value).splitlines() if re.search('[A-Za-z]', line)), '')
     return shorten('{}: {}'.format(type(value).__name__, first)) + _in_learners_folder(excinfo)

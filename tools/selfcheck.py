@@ -49,6 +49,7 @@ else:
     out['app'] = isinstance(app, flask.Flask)
     out['migrate'] = 'migrate' in getattr(app, 'extensions', {})
     out['Result'] = hasattr(sys.modules.get('models'), 'Result')
+    out['count_and_save_words'] = callable(getattr(module, 'count_and_save_words', None))
 print('SELFCHECK ' + json.dumps(out))
 """
 
@@ -124,7 +125,9 @@ def doctor(report, part, copy):
     lines = [line for line in result.stdout.splitlines() if line.startswith('SELFCHECK ')]
     if not lines:
         output = result.stderr or result.stdout
-        report.add_doctor('app.py imports', 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output)
+        report.add_doctor(
+            'app.py imports', 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output
+        )
         return
     found = json.loads(lines[-1].removeprefix('SELFCHECK '))
     title = "app.py imports with the checkpoint's packages and defines app"
@@ -141,6 +144,11 @@ def doctor(report, part, copy):
         report.add_doctor(
             'app.py sets up Flask-Migrate, for the flask db commands',
             None if found['migrate'] else 'app.py does not call Migrate(app, db)',
+        )
+    if 'worker.py' in part.files:
+        report.add_doctor(
+            'app.py defines count_and_save_words(url), the job the worker runs',
+            None if found['count_and_save_words'] else 'there is no function count_and_save_words in app.py',
         )
 
 
@@ -173,6 +181,8 @@ def run_checks(report, short, part, copy, verbose):
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / 'tests'), os.environ.get('PYTHONPATH')])),
         )
         command = [sys.executable, '-m', 'pytest', 'tests/' + short, '-p', 'selfcheck_plugin']
+        # The browser tests need Playwright and Chromium, and check our page's markup.
+        command += ['--ignore=tests/part4/test_browser.py']
         command += ['-p', 'no:cacheprovider', '-q', '--no-header', '-rN', '--tb=short']
         if importlib.util.find_spec('xdist'):
             command += ['-n', '0']  # one process: a check runs after the checks it needs
@@ -185,7 +195,9 @@ def run_checks(report, short, part, copy, verbose):
         output = (result.stdout or '') + (result.stderr or '')
         tail = ' '.join(output.strip().splitlines()[-3:])
         report.skip_rest('not run')
-        return report.error('The checks could not run (pytest exit status {}). {}'.format(result.returncode, tail))
+        return report.error(
+            'The checks could not run (pytest exit status {}). {}'.format(result.returncode, tail)
+        )
     for number, section, check in selfchecks.checks(part):
         report.add(number, section, check, results.get(check.test, []))
 
@@ -283,7 +295,12 @@ class Report:
             data['message'] = self.message
         for number, _, count, title, status, message, help_ in self.rows:
             data['checks'].append(
-                {'name': '{}.{} {}'.format(number, count, title), 'status': status, 'message': message, 'help': help_}
+                {
+                    'name': '{}.{} {}'.format(number, count, title),
+                    'status': status,
+                    'message': message,
+                    'help': help_,
+                }
             )
         Path(self.json_file).expanduser().write_text(json.dumps(data, indent=2, ensure_ascii=False) + '\n')
 

@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import selfchecks
 
 import checkpoint
-import selfchecks
 
 ARTICLE_PART1 = Path(__file__).parent / 'article_part1'
 PARTS = sorted(selfchecks.PARTS)
@@ -53,7 +53,9 @@ def red_lines(data):
 
 
 def assert_schema(data):
-    assert set(data) == ({'status', 'checks', 'message'} if data['status'] == 'error' else {'status', 'checks'})
+    assert set(data) == (
+        {'status', 'checks', 'message'} if data['status'] == 'error' else {'status', 'checks'}
+    )
     assert data['status'] in ('pass', 'fail', 'error')
     for check in data['checks']:
         assert set(check) == {'name', 'status', 'message', 'help'}
@@ -146,19 +148,25 @@ PLANTED = [
     ),
     (
         'part2',
-        lambda folder: edit(folder / 'models.py', 'url = db.Column(db.String())', 'url = db.Column(db.Text())'),
+        lambda folder: edit(
+            folder / 'models.py', 'url = db.Column(db.String())', 'url = db.Column(db.Text())'
+        ),
         '"flask db check" finds nothing',
         'flask db migrate',
     ),
     (
         'part2',
-        lambda folder: edit(only_revision(folder), 'def upgrade():\n', "def upgrade():\n    raise RuntimeError('planted')\n"),
+        lambda folder: edit(
+            only_revision(folder), 'def upgrade():\n', "def upgrade():\n    raise RuntimeError('planted')\n"
+        ),
         '"flask db upgrade" builds the article\'s results table',
         'planted',
     ),
     (
         'part2',
-        lambda folder: edit(folder / 'config.py', "return 'postgresql+psycopg2://' + ", "return 'postgresql://' + "),
+        lambda folder: edit(
+            folder / 'config.py', "return 'postgresql+psycopg2://' + ", "return 'postgresql://' + "
+        ),
         "app.py imports with the checkpoint's packages",
         'postgresql+psycopg2://',
     ),
@@ -174,7 +182,11 @@ PLANTED = [
     ),
     (
         'part2',
-        lambda folder: edit(folder / 'app.py', 'from flask_migrate import Migrate\n', 'from flask_script import Manager\nfrom flask_migrate import Migrate\n'),
+        lambda folder: edit(
+            folder / 'app.py',
+            'from flask_migrate import Migrate\n',
+            'from flask_script import Manager\nfrom flask_migrate import Migrate\n',
+        ),
         "app.py imports with the checkpoint's packages",
         'Flask-Script',
     ),
@@ -183,6 +195,22 @@ PLANTED = [
         lambda folder: only_revision(folder).unlink(),
         'the folder holds the files',
         'flask db migrate',
+    ),
+    (
+        'part3',
+        lambda folder: edit(
+            folder / 'app.py',
+            "tokenizer.tokenize(text.replace('\\u2019', \"'\"))",
+            "__import__('nltk').word_tokenize(text)",
+        ),
+        'POST / counts the words of a known page exactly',
+        'word_tokenize(text, preserve_line=True)',
+    ),
+    (
+        'part4',
+        lambda folder: edit(folder / 'app.py', 'with app.app_context():', 'if True:  # no app context'),
+        'POST /start answers a job id',
+        'app_context()',
     ),
 ]
 
@@ -219,8 +247,12 @@ def test_part1_the_articles_own_code_fails_on_the_unescaped_name(tmp_path):
     assert "got 'Hello <script>alert(1)!'" in escaping['message']
     assert 'escape()' in escaping['help'] and 'differences.html#differences-escape' in escaping['help']
     # os.environ['APP_SETTINGS'] and the SECRET_KEY written in config.py are named too.
-    bad_settings = checks['a missing or unknown APP_SETTINGS stops the app with one line naming the valid classes']
-    assert "KeyError: 'APP_SETTINGS' (app.py, line 5)" in bad_settings['message']
+    bad_settings = checks[
+        'a missing or unknown APP_SETTINGS stops the app with one line naming the valid classes'
+    ]
+    lines = (ARTICLE_PART1 / 'app.py').read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "from_object(os.environ['APP_SETTINGS'])" in text)
+    assert "KeyError: 'APP_SETTINGS' (app.py, line {})".format(line) in bad_settings['message']
     assert 'os.environ.get()' in bad_settings['help']
 
 
