@@ -79,7 +79,8 @@ def main(argv=None):
         print('Checking {} against {} ...'.format(folder, part.folder), flush=True)
         doctor(report, part, copy)
         if report.failed():
-            report.skip_rest('not run: see the first red line')
+            first = next(row for row in report.rows if row[4] == 'fail')
+            report.skip_rest('needs 0.{} to pass first'.format(first[2]))
         else:
             run_checks(report, short, part, copy, args.verbose)
     return report.finish()
@@ -263,15 +264,20 @@ class Report:
     def finish(self):
         if self.status != 'error':
             self.status = 'fail' if self.failed() or not self.rows else 'pass'
-        shown = None
+        self.number_the_needs()
+        self.write_json()  # first: a reader of the report may quit early (| head)
+        shown, said = None, None
         for number, section, count, title, status, message, help_ in self.rows:
             if shown != number:
                 link = '  ({})'.format(section.link) if number else ''
                 print('\n{}. {}{}'.format(number, section.title, link))
                 shown = number
             print(self.paint('  {} {}.{} {}'.format(self.MARKS[status], number, count, title), status))
-            if message and status != 'pass':
-                print('        {}'.format(message if status == 'fail' else 'skipped: ' + message))
+            if message and status == 'fail':
+                print('        {}'.format(message))
+            elif message and status == 'skip' and message != said:  # once for a run of the same reason
+                print('        skipped: {}'.format(message))
+            said = message if status == 'skip' else None
             if help_:
                 print('        hint: {}'.format(help_))
         totals = {s: sum(1 for row in self.rows if row[4] == s) for s in ('pass', 'fail', 'skip')}
@@ -284,8 +290,18 @@ class Report:
             print(self.message)
         else:
             print('Links are pages of the docs (tox -e docs builds them into docs/_build/html/).')
-        self.write_json()
         return {'pass': 0, 'fail': 1}.get(self.status, 2)
+
+    def number_the_needs(self):
+        """'needs test_x to pass first' -> 'needs 3.1 to pass first'."""
+        numbers = {row[3]: '{}.{}'.format(row[0], row[2]) for row in self.rows}
+        titles = {check.test: check.title for _, _, check in selfchecks.checks(self.part)}
+        for index, row in enumerate(self.rows):
+            message = row[5]
+            if row[4] == 'skip' and message and message.startswith('needs test_'):
+                needed = message.split()[1]
+                message = message.replace(needed, numbers.get(titles.get(needed), needed))
+                self.rows[index] = row[:5] + (message,) + row[6:]
 
     def write_json(self):
         if not self.json_file:
@@ -318,4 +334,7 @@ def hint(test, text):
 if __name__ == '__main__':
     if hasattr(sys.stdout, 'reconfigure'):
         sys.stdout.reconfigure(errors='replace')
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the report piped into head or less, which quit early
+        sys.exit(1)
