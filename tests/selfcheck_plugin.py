@@ -84,7 +84,9 @@ def pytest_runtest_logreport(report):
             status, message = 'pass', None
         previous = results.get(case)
         if previous is None or previous['status'] == 'pass':  # a failed teardown spoils a pass
-            raw = '\n'.join([report.longreprtext] + ['--- {} ---\n{}'.format(*s) for s in report.sections])
+            # For the hints: the exception's lines and what the processes printed, not test source.
+            errors = [line for line in report.longreprtext.splitlines() if line.startswith('E ')]
+            raw = '\n'.join(errors + ['--- {} ---\n{}'.format(*s) for s in report.sections])
             results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw}
     outcomes = [r['status'] for r in results.values()]
     _state['outcomes'][name] = (

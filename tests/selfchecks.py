@@ -419,6 +419,13 @@ HINTS = (
     ),
     (
         None,
+        r"attribute 'TestingConfig'|config\.TestingConfig'? is not",
+        'The checks run your app with APP_SETTINGS=config.TestingConfig: config.py needs a TestingConfig '
+        'class (TESTING = True).',
+        P1 + '#configuration-per-environment',
+    ),
+    (
+        None,
         r"New upgrade operations detected",
         'The model and the migrations disagree: after changing models.py, run "flask db migrate" to write '
         'a revision for the change, and check it.',

@@ -26,6 +26,8 @@ import selfchecks  # noqa: E402 - tests/selfchecks.py, the table of checks
 # Never copied: the learner's own settings and environments, and caches.
 IGNORED = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
 
+IMPORTS = "app.py imports with the checkpoint's packages and defines app"
+
 # Run in the copy by the doctor stage: import app.py as the tests will, and say what it defines.
 DOCTOR = r"""
 import json, os, sys, traceback
@@ -121,22 +123,21 @@ def doctor(report, part, copy):
             [sys.executable, '-c', DOCTOR], cwd=copy, env=env, capture_output=True, text=True, timeout=120
         )
     except subprocess.TimeoutExpired:
-        report.add_doctor('app.py imports', 'importing app.py took more than two minutes')
+        report.add_doctor(IMPORTS, 'importing app.py took more than two minutes')
         return
     lines = [line for line in result.stdout.splitlines() if line.startswith('SELFCHECK ')]
     if not lines:
         output = result.stderr or result.stdout
         report.add_doctor(
-            'app.py imports', 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output
+            IMPORTS, 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output
         )
         return
     found = json.loads(lines[-1].removeprefix('SELFCHECK '))
-    title = "app.py imports with the checkpoint's packages and defines app"
     if 'error' in found:
         where = ' ({})'.format(found['where']) if 'where' in found else ''
-        report.add_doctor(title, found['error'] + where, found.get('raw', ''))
+        report.add_doctor(IMPORTS, found['error'] + where, found.get('raw', ''))
         return
-    report.add_doctor(title, None if found['app'] else 'app.py has no module-level app = Flask(__name__)')
+    report.add_doctor(IMPORTS, None if found['app'] else 'app.py has no module-level app = Flask(__name__)')
     if 'models.py' in part.files:
         report.add_doctor(
             'models.py defines Result and app.py imports it',
