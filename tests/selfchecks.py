@@ -41,8 +41,8 @@ P3 = 'parts/part3-processing.html'
 P4 = 'parts/part4-queue.html'
 
 THE_APP = Section(
-    'The app',
-    P1 + '#the-app',
+    'A first route',
+    P1 + '#a-first-route',
     (
         Check('test_index_says_hello_world', 'GET / answers "Hello World!"'),
         Check('test_hello_name_greets_by_name', 'GET /<name> greets the name, "Hello Ada!"'),
@@ -54,8 +54,8 @@ THE_APP = Section(
 )
 
 CONFIGURATION = Section(
-    'Configuration per environment',
-    P1 + '#configuration-per-environment',
+    'A configuration class per environment',
+    P1 + '#a-configuration-class-per-environment',
     (
         Check(
             'test_app_settings_selects_the_class', 'APP_SETTINGS selects the config class (DEBUG, TESTING)'
@@ -76,8 +76,8 @@ CONFIGURATION = Section(
 )
 
 FLASK_SETTINGS = Section(
-    'Settings for the flask command',
-    P1 + '#settings-for-the-flask-command',
+    'Run it (the flask command)',
+    P1 + '#run-it',
     (
         Check(
             'test_env_example_parses_and_configures_the_app',
@@ -87,8 +87,8 @@ FLASK_SETTINGS = Section(
 )
 
 SERVING = Section(
-    'Serving it like a host does',
-    P1 + '#serving-it-like-a-host-does',
+    'Serve it as a host does',
+    P1 + '#serve-it-as-a-host-does',
     (
         Check(
             'test_procfile_web_process_serves_http', "the Procfile's web process serves the app with gunicorn"
@@ -140,8 +140,8 @@ PARTS = {
                 tuple(check for section in PART1_SECTIONS for check in section.checks),
             ),
             Section(
-                'Where the database is',
-                P2 + '#where-the-database-is',
+                'Update the configuration (where the database is)',
+                P2 + '#update-the-configuration',
                 (
                     Check(
                         'test_database_url_names_the_psycopg2_driver',
@@ -159,8 +159,8 @@ PARTS = {
                 ),
             ),
             Section(
-                'The model',
-                P2 + '#the-model',
+                'The data model',
+                P2 + '#the-data-model',
                 (
                     Check(
                         'test_result_round_trips_its_json',
@@ -206,8 +206,8 @@ PARTS = {
         sections=(
             Section('Kept from parts 1 and 2', P2, KEPT_CONFIG + KEPT_MODEL),
             Section(
-                'Fetching a page without trusting it',
-                P3 + '#fetching-a-page-without-trusting-it',
+                'Fetch the page with requests',
+                P3 + '#fetch-the-page-with-requests',
                 (
                     Check(
                         'test_redirects_are_followed_and_the_given_url_is_saved',
@@ -231,8 +231,8 @@ PARTS = {
                 ),
             ),
             Section(
-                'Counting, and the view',
-                P3 + '#counting-and-the-view',
+                'Handle the form in index()',
+                P3 + '#handle-the-form-in-index',
                 (
                     Check(
                         KNOWN,
@@ -270,8 +270,8 @@ PARTS = {
         sections=(
             Section('Kept from parts 1 to 3', P3, KEPT_CONFIG + KEPT_MODEL),
             Section(
-                'The job and the routes',
-                P4 + '#the-job-and-the-routes',
+                'Turn the counting into a job',
+                P4 + '#turn-the-counting-into-a-job',
                 (
                     Check(
                         STARTED,
@@ -422,7 +422,7 @@ HINTS = (
         r"attribute 'TestingConfig'|config\.TestingConfig'? is not",
         'The checks run your app with APP_SETTINGS=config.TestingConfig: config.py needs a TestingConfig '
         'class (TESTING = True).',
-        P1 + '#configuration-per-environment',
+        P1 + '#a-configuration-class-per-environment',
     ),
     (
         None,
@@ -436,7 +436,7 @@ HINTS = (
         r"KeyError: '(APP_SETTINGS|DATABASE_URL|SECRET_KEY|REDIS_URL)'",
         'os.environ[...] fails with a KeyError when the variable is not set: '
         'read it with os.environ.get() and stop with a message that says what to set.',
-        P1 + '#configuration-per-environment',
+        P1 + '#a-configuration-class-per-environment',
     ),
     (
         'test_deployed_configs_refuse_to_start_without_a_secret_key',
