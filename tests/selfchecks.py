@@ -206,31 +206,6 @@ PARTS = {
         sections=(
             Section('Kept from parts 1 and 2', P2, KEPT_CONFIG + KEPT_MODEL),
             Section(
-                'Fetch the page with requests',
-                P3 + '#fetch-the-page-with-requests',
-                (
-                    Check(
-                        'test_redirects_are_followed_and_the_given_url_is_saved',
-                        'redirects are followed, and the address the visitor gave is saved',
-                        (KNOWN,),
-                    ),
-                    Check(
-                        'test_pages_are_decoded_as_declared_and_counted',
-                        'pages are decoded as their headers or <meta> say',
-                        (KNOWN,),
-                    ),
-                    Check(
-                        'test_the_app_keeps_serving_after_failures',
-                        'pages that cannot be counted get 422 or 502, and the app keeps counting',
-                        (KNOWN,),
-                    ),
-                    Check(
-                        'test_the_url_and_messages_are_escaped_in_the_page',
-                        'the address and the messages are shown as text, not HTML',
-                    ),
-                ),
-            ),
-            Section(
                 'Handle the form in index()',
                 P3 + '#handle-the-form-in-index',
                 (
@@ -255,6 +230,31 @@ PARTS = {
                     Check(
                         'test_the_procfile_web_process_counts_a_page',
                         "the Procfile's web process counts a page too",
+                        (KNOWN,),
+                    ),
+                    Check(
+                        'test_the_url_and_messages_are_escaped_in_the_page',
+                        'the address and the messages are shown as text, not HTML',
+                    ),
+                ),
+            ),
+            Section(
+                "Beyond the article: fetching a stranger's address safely",
+                P3 + '#beyond-the-article-fetching-a-stranger-s-address-safely',
+                (
+                    Check(
+                        'test_redirects_are_followed_and_the_given_url_is_saved',
+                        'redirects are followed, and the address the visitor gave is saved',
+                        (KNOWN,),
+                    ),
+                    Check(
+                        'test_pages_are_decoded_as_declared_and_counted',
+                        'pages are decoded as their headers or <meta> say',
+                        (KNOWN,),
+                    ),
+                    Check(
+                        'test_the_app_keeps_serving_after_failures',
+                        'pages that cannot be counted get 422 or 502, and the app keeps counting',
                         (KNOWN,),
                     ),
                 ),
