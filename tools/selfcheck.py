@@ -61,7 +61,7 @@ def main(argv=None):
         prog='tox -e check-partN --', description='Check your own folder against a checkpoint.'
     )
     parser.add_argument('part', help=argparse.SUPPRESS)
-    parser.add_argument('folder', nargs='?', help='your folder, for example ~/my-wordcount')
+    parser.add_argument('folder', nargs='?', help='your folder, for example ~/flask-by-example')
     parser.add_argument('--json', metavar='FILE', help='also write the results to FILE as JSON')
     parser.add_argument('--verbose', action='store_true', help="show pytest's own output too")
     args = parser.parse_args(argv)
