@@ -102,6 +102,18 @@ KNOWN_TABLE = [
     ('count', 1),
 ]
 
+# Invisible elements nested deep: a reader sees "visible" and "words" only.
+# Counting it must take time roughly linear in its size (issue 12, fault 4).
+NESTED_DEPTH = 10_000
+
+
+def nested_invisible_page(depth=NESTED_DEPTH, tag='template'):
+    opening, closing = '<{}>hidden'.format(tag), '</{}>'.format(tag)
+    return '<p>visible</p>' + opening * depth + closing * depth + '<p>words</p>'
+
+
+NESTED_WORDS = {'visible': 1, 'words': 1}
+
 STOP_WORDS_ONLY_PAGE = '<html><body><p>The and of it. Is it? It is! I’m We\'re.</p></body></html>'
 NO_WORDS_PAGE = (
     '<html><body><p>1 2 3 \u2014 42!</p><script>var hidden = 1</script><!-- hidden --></body></html>'
@@ -114,6 +126,8 @@ STATIC = {
     '/stop-words-only.html': (200, {'Content-Type': HTML}, STOP_WORDS_ONLY_PAGE.encode()),
     '/no-words.html': (200, {'Content-Type': HTML}, NO_WORDS_PAGE.encode()),
     '/empty.html': (200, {'Content-Type': HTML}, b''),
+    '/nested-templates.html': (200, {'Content-Type': HTML}, nested_invisible_page().encode()),
+    '/nested-noscripts.html': (200, {'Content-Type': HTML}, nested_invisible_page(tag='noscript').encode()),
     '/xhtml.xhtml': (
         200,
         {'Content-Type': 'application/xhtml+xml'},

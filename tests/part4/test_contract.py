@@ -14,7 +14,8 @@ import pytest
 import redis
 from rq.job import Job
 
-from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE
+from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE, NESTED_WORDS
+from shared.counting import *  # noqa: F403 - counting work grows linearly with the page
 from shared.hostile import BAD_URLS, HOSTILE_PAGES
 
 UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
@@ -63,6 +64,13 @@ def test_ties_keep_the_order_in_which_the_words_first_appear(client, worker, cou
     pairs = done.get_json()
     assert [count for _, count in pairs] == sorted((count for _, count in pairs), reverse=True)
     assert pairs[4:6] == [['fetches', 1], ['counts', 1]]
+
+
+def test_ten_thousand_nested_templates_are_counted(worker, count, rows, page_server):
+    _, done = count(page_server.url('/nested-templates.html'))
+    assert (done.status_code, done.get_json()) == (200, [[word, n] for word, n in NESTED_WORDS.items()])
+    [(_, result_all, _)] = rows()
+    assert result_all == NESTED_WORDS
 
 
 def test_a_page_of_stop_words_gives_an_empty_list(client, worker, count, rows, page_server):
