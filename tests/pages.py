@@ -166,6 +166,19 @@ STATIC = {
         '<html><head><meta charset="windows-1251"></head><body><p>мир</p></body></html>'.encode('cp1251'),
     ),
     '/no-charset.html': (200, {'Content-Type': 'text/html'}, '<p>Grüße aus Köln</p>'.encode()),
+    # Labels no browser knows, though Python has codecs of those names:
+    # a browser skips them, here to UTF-8.
+    '/idna-meta.html': (
+        200,
+        {'Content-Type': 'text/html'},
+        '<meta charset="idna"><p>Grüße aus Köln</p>'.encode(),
+    ),
+    '/idna-header.html': (200, {'Content-Type': 'text/html; charset=idna'}, '<p>Grüße aus Köln</p>'.encode()),
+    '/utf7-meta.html': (
+        200,
+        {'Content-Type': 'text/html'},
+        '<meta charset="utf-7"><p>Grüße aus Köln</p>'.encode(),
+    ),
     '/utf16-bom.html': (200, {'Content-Type': 'text/html'}, '\ufeff<p>sixteen bits</p>'.encode('utf-16-le')),
     '/invalid-utf8.html': (200, {'Content-Type': HTML}, b'<p>good caf\xc3\xa9 bad\xff\xfebytes end\xc3</p>'),
     # Not HTML.

@@ -80,6 +80,10 @@ def test_a_page_of_stop_words_is_saved_with_an_empty_table(client, rows, page_se
         ('/unknown-charset.html', {'мир': 1}),
         # Nothing declared: UTF-8.
         ('/no-charset.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        # Nothing a browser knows declared: UTF-8 too.
+        ('/idna-meta.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        ('/idna-header.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        ('/utf7-meta.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
         ('/utf16-bom.html', {'sixteen': 1, 'bits': 1}),
         # Invalid bytes become U+FFFD, which separates words; the rest counts.
         ('/invalid-utf8.html', {'good': 1, 'café': 1, 'bad': 1, 'bytes': 1, 'end': 1}),

@@ -73,6 +73,14 @@ def test_ten_thousand_nested_templates_are_counted(worker, count, rows, page_ser
     assert result_all == NESTED_WORDS
 
 
+@pytest.mark.parametrize('path', ['/idna-meta.html', '/idna-header.html'])
+def test_a_charset_no_browser_knows_is_read_as_utf8(worker, count, rows, page_server, path):
+    _, done = count(page_server.url(path))
+    assert (done.status_code, done.get_json()) == (200, [['Grüße', 1], ['aus', 1], ['Köln', 1]])
+    [(_, result_all, _)] = rows()
+    assert result_all == {'Grüße': 1, 'aus': 1, 'Köln': 1}
+
+
 def test_a_page_of_stop_words_gives_an_empty_list(client, worker, count, rows, page_server):
     _, done = count(page_server.url('/stop-words-only.html'))
     assert (done.status_code, done.get_json()) == (200, [])
