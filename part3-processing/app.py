@@ -8,7 +8,7 @@ from nltk.tokenize import RegexpTokenizer
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import configure
-from fetch import FetchError, fetch_page
+from fetch import MAX_URL_LENGTH, FetchError, fetch_page
 from stop_words import stops
 
 app = Flask(__name__)
@@ -105,4 +105,5 @@ def index():
                 app.logger.exception('Saving the result for %s failed', url)
                 errors.append('Unable to add item to database. Please try again later.')
                 status = 503
-    return render_template('index.html', errors=errors, results=results, url=url), status
+    # A URL longer than any that is fetched is not sent back whole.
+    return render_template('index.html', errors=errors, results=results, url=url[:MAX_URL_LENGTH]), status

@@ -14,7 +14,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import configure
-from fetch import FetchError, fetch_page, prepare
+from fetch import MAX_URL_LENGTH, FetchError, fetch_page, prepare
 from stop_words import stops
 from worker import conn
 
@@ -219,6 +219,8 @@ def index():
         else:
             errors.append(outcome['error'])
             status = outcome_status
+    # A URL longer than any that is fetched is not sent back whole.
+    url = url[:MAX_URL_LENGTH]
     return (
         render_template('index.html', errors=errors, results=results, url=url, job=job_key, pending=pending),
         status,
@@ -228,7 +230,12 @@ def index():
 @app.route('/start', methods=['POST'])
 def get_counts():
     """Start counting the words of {"url": ...}; answers the job id."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        # Python's JSON parser goes one level deeper in Python's call stack
+        # for each [ or {: a body nested thousands deep exhausts the stack.
+        data = None
     if not isinstance(data, dict) or not isinstance(data.get('url'), str):
         return jsonify(error='Send a JSON object with the page\'s address: {"url": "https://..."}.'), 400
     try:
