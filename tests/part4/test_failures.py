@@ -126,3 +126,20 @@ def test_postgresql_down_when_reading_a_result_answers_503(
         503,
         {'error': 'Unable to read the result from the database. Please try again later.'},
     )
+
+
+def test_the_first_request_after_a_database_restart_succeeds(
+    load_app, own_postgres, redis_url, start_worker, wait_for, page_server
+):
+    client = load_app(DATABASE_URL=own_postgres.url, REDIS_URL=redis_url).app.test_client()
+    start_worker(DATABASE_URL=own_postgres.url)
+    first = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    assert wait_for(first, client=client).status_code == 200
+    own_postgres.restart()
+    # The web process reads the finished job's row through its pool...
+    answer = client.get('/results/' + first)
+    assert answer.status_code == 200, answer.get_json()
+    # ... and the worker saves the next job's.
+    second = client.post('/start', json={'url': page_server.url('/invisible.html')}).get_data(as_text=True)
+    assert wait_for(second, client=client).status_code == 200
+    assert own_postgres.urls() == [page_server.url('/known.html'), page_server.url('/invisible.html')]
