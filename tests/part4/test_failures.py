@@ -6,9 +6,15 @@ server of the test's own is shut down, the database is one nobody listens on.
 
 import os
 import signal
+import subprocess
+import time
 
+import psutil
 import psycopg2
 import pytest
+import redis
+from rq import Worker
+from rq.job import Job
 
 import checkpoint
 
@@ -143,3 +149,68 @@ def test_the_first_request_after_a_database_restart_succeeds(
     second = client.post('/start', json={'url': page_server.url('/invisible.html')}).get_data(as_text=True)
     assert wait_for(second, client=client).status_code == 200
     assert own_postgres.urls() == [page_server.url('/known.html'), page_server.url('/invisible.html')]
+
+
+@pytest.fixture
+def kept_redis(private_tmp):
+    """A Redis server of this test's own that keeps its data across a restart, as a real one does."""
+    with checkpoint.start_embedded_redis(private_tmp / 'kept-redis', keep=True) as server:
+        yield server
+
+
+def wait_for_log(proc, text, count=1, timeout=60):
+    """Wait until the worker's output holds text count times."""
+    deadline = time.monotonic() + timeout
+    while proc.log.read_text().count(text) < count:
+        assert proc.poll() is None, proc.log.read_text()
+        output = proc.log.read_text()
+        assert time.monotonic() < deadline, 'no {!r} after {}s:\n{}'.format(text, timeout, output)
+        time.sleep(0.1)
+
+
+def test_one_sigterm_stops_the_worker_while_redis_is_down(own_redis, start_worker):
+    worker = start_worker(REDIS_URL=own_redis.url)
+    own_redis.stop()
+    # RQ notices, and tries again now and then.
+    wait_for_log(worker, 'could not connect to Redis instance')
+    worker.send_signal(signal.SIGTERM)  # once, as a platform does
+    try:
+        worker.wait(15)
+    except subprocess.TimeoutExpired:
+        pytest.fail('one SIGTERM did not stop the worker:\n' + worker.log.read_text())
+
+
+def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app, migrated, page_server):
+    client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
+    worker = start_worker(REDIS_URL=kept_redis.url)
+
+    def counts():
+        """Threads of the worker process, workers registered in Redis, connections to Redis."""
+        with redis.from_url(kept_redis.url) as conn:
+            others = len(conn.client_list()) - 1
+            return psutil.Process(worker.pid).num_threads(), len(Worker.all(connection=conn)), others
+
+    before = counts()
+    for outage in range(1, 3):
+        # Redis stops in the middle of a job: RQ's worker gives up, and
+        # worker.py starts a new one once Redis is back.
+        job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+        wait_until_status(kept_redis.url, job_id, 'started')
+        kept_redis.stop()
+        wait_for_log(worker, 'worker.py: Redis cannot be reached', count=outage)
+        kept_redis.start()
+        wait_for_log(worker, 'Listening on default', count=outage + 1)
+        # The job's work horse ends (its fetch times out) before counting.
+        deadline = time.monotonic() + 30
+        while psutil.Process(worker.pid).children():
+            assert time.monotonic() < deadline, 'the work horse did not end'
+            time.sleep(0.2)
+    assert counts() == before, worker.log.read_text()
+
+
+def wait_until_status(url, job_id, status, timeout=30):
+    deadline = time.monotonic() + timeout
+    with redis.from_url(url) as conn:
+        while Job.fetch(job_id, connection=conn).get_status() != status:
+            assert time.monotonic() < deadline, 'job {} never {}'.format(job_id, status)
+            time.sleep(0.05)
