@@ -1,4 +1,5 @@
 import re
+import time
 from collections import Counter
 
 from bs4 import BeautifulSoup, ElementFilter, NavigableString
@@ -117,6 +118,7 @@ def count_and_save_words(url):
                 result_no_stop_words=no_stop_words_count,
             )
             db.session.add(result)
+            wait_for_redis(get_current_job())
             db.session.commit()
         except SQLAlchemyError:
             # Undo the half-done transaction: nothing is half-written.
@@ -124,6 +126,25 @@ def count_and_save_words(url):
             app.logger.exception('Saving the result for %s failed', url)
             fail('Unable to add item to database. Please try again later.', 503)
         return result.id
+
+
+def wait_for_redis(job):
+    """Return once Redis answers and still counts the job as running.
+
+    RQ records the job's outcome in Redis after the job returns. Were the
+    row committed while Redis is down, the job would end "failed" with its
+    row saved (and a retry would save it twice). So the job commits only
+    once Redis is back; if the job's time runs out first, nothing is saved.
+    """
+    while True:
+        try:
+            status = job.get_status()
+            break
+        except RedisError:
+            time.sleep(1)
+    if status != JobStatus.STARTED:
+        # Given up for dead while Redis was down (see job_outcome()).
+        raise JobFailed('The job was given up while Redis was down.')
 
 
 def start_job(url):

@@ -236,6 +236,10 @@ class PageHandler(BaseHTTPRequestHandler):
                 self.stream_huge(int(query.get('bytes', ['50000000'])[0]))
             elif path == '/gzip-bomb.html':
                 self.answer(200, {'Content-Type': HTML, 'Content-Encoding': 'gzip'}, gzip_bomb())
+            elif path == '/delayed.html':
+                # The known page, after ?seconds= (as from a slow server).
+                self.server.stopping.wait(float(query['seconds'][0]))
+                self.answer(*STATIC['/known.html'])
             elif path == '/never-answers':
                 self.server.stopping.wait(60)
             elif path == '/slow-body':

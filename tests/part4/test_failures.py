@@ -17,6 +17,7 @@ from rq import Worker
 from rq.job import Job
 
 import checkpoint
+from pages import KNOWN_TABLE
 
 WORKER_STOPPED = {'error': 'The worker stopped before the words were counted. Please try again.'}
 REDIS_DOWN = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
@@ -214,3 +215,25 @@ def wait_until_status(url, job_id, status, timeout=30):
         while Job.fetch(job_id, connection=conn).get_status() != status:
             assert time.monotonic() < deadline, 'job {} never {}'.format(job_id, status)
             time.sleep(0.05)
+
+
+def test_a_job_that_saves_while_redis_is_down_is_reported_finished(
+    kept_redis, start_worker, load_app, migrated, page_server, rows, wait_for
+):
+    # The page takes 3 s to arrive; Redis is down from before that until
+    # after the job has counted it. The job must not end "failed" with its
+    # row saved (a retry would save it twice): it waits for Redis to save.
+    client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
+    worker = start_worker(REDIS_URL=kept_redis.url)
+    url = page_server.url('/delayed.html?seconds=3')
+    job_id = client.post('/start', json={'url': url}).get_data(as_text=True)
+    wait_until_status(kept_redis.url, job_id, 'started')
+    kept_redis.stop()
+    time.sleep(6)
+    kept_redis.start()
+    # RQ gives a job up for abandoned once its heartbeat (at most 90 s) has expired.
+    done = wait_for(job_id, client=client, timeout=150, interval=1)
+    assert (done.status_code, done.get_json()) == (200, [list(pair) for pair in KNOWN_TABLE]), (
+        worker.log.read_text()
+    )
+    assert [row[0] for row in rows()] == [url]
