@@ -9,7 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from nltk.tokenize import RegexpTokenizer
 from redis.exceptions import RedisError
 from rq import Queue, get_current_job
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy.exc import SQLAlchemyError
@@ -140,10 +140,13 @@ def wait_for_redis(job):
         try:
             status = job.get_status()
             break
+        except InvalidJobOperation:  # Redis came back without its data
+            status = None
+            break
         except RedisError:
             time.sleep(1)
     if status != JobStatus.STARTED:
-        # Given up for dead while Redis was down (see job_outcome()).
+        # Given up for dead (see job_outcome()), or lost, while Redis was down.
         raise JobFailed('The job was given up while Redis was down.')
 
 
