@@ -12,14 +12,22 @@ project = 'Flask by Example, as tested checkpoints'
 author = 'the project contributors'
 copyright = '2026, ' + author
 
-extensions = ['partdiff']
+extensions = ['partdiff', 'sphinx_copybutton']
 # Where the part folders live; the docs tests point it at a copy.
 partdiff_root = str(ROOT)
+
+# The copy button leaves out prompts ("$ ", ">>> ") and the output lines after them.
+# In a diff it copies the new version of the lines shown: no markers, no removed lines.
+copybutton_prompt_text = r'\$ |>>> |\.\.\. '
+copybutton_prompt_is_regexp = True
+# A command split over lines with a trailing backslash is copied whole.
+copybutton_line_continuation_character = '\\'
+copybutton_exclude = '.linenos, .pd-mark, .pd-del, .pd-file, .pd-hunk'
 
 exclude_patterns = ['_build', 'requirements.txt']
 nitpicky = True
 html_theme = 'furo'
 html_title = 'Flask by Example, tested'
 html_static_path = ['_static']
-# Screenshots are mostly white: frame them so they stand apart from the page.
+# Diff colours for light and dark themes, wrapped code lines, framed screenshots.
 html_css_files = ['custom.css']

@@ -48,12 +48,26 @@ def real_service(variable, start_embedded):
             yield url
 
 
+def start_throwaway_postgres(folder):
+    server, url = checkpoint.start_embedded_postgres(folder, keep=False)
+    # Its data is deleted after the run, so it need not wait for the disk at each
+    # commit and each CREATE DATABASE: that makes the tests' databases several times faster.
+    conn = psycopg2.connect(url)
+    conn.autocommit = True  # ALTER SYSTEM cannot run in a transaction
+    try:
+        with conn.cursor() as cur:
+            for setting in ('fsync', 'synchronous_commit', 'full_page_writes'):
+                cur.execute('ALTER SYSTEM SET {} = off'.format(setting))
+            cur.execute('SELECT pg_reload_conf()')
+    finally:
+        conn.close()
+    return server, url
+
+
 @pytest.fixture(scope='session')
 def postgres_admin_url():
     """URL of a database on a real PostgreSQL server that may create databases."""
-    yield from real_service(
-        'TEST_DATABASE_URL', lambda folder: checkpoint.start_embedded_postgres(folder, keep=False)
-    )
+    yield from real_service('TEST_DATABASE_URL', start_throwaway_postgres)
 
 
 @pytest.fixture(scope='session')

@@ -1,5 +1,10 @@
-"""Which part the tests in this pytest process are about."""
+"""Which part the tests in this pytest process are about.
 
+CHECK_FOLDER, when set, names another folder to run a part's tests against:
+the self-check (tools/selfcheck.py) sets it to a copy of a learner's folder.
+"""
+
+import os
 import sys
 from pathlib import Path
 
@@ -11,18 +16,26 @@ ROOT = Path(__file__).resolve().parent.parent
 # because app.py reads the environment when it is imported.
 PART_MODULES = ('app', 'config', 'fetch', 'models', 'manage', 'stop_words', 'worker', 'jobs')
 
+# The tests shared by several parts are plain functions in tests/shared: have
+# pytest explain their failed asserts as it does in test modules.
+pytest.register_assert_rewrite('shared')
+
 _selected = {}
 
 
 def use_part(folder):
-    """Called by tests/partN/conftest.py: put that part (and only it) on sys.path."""
-    part_dir = ROOT / folder
-    if _selected and _selected['dir'] != part_dir:
+    """Called by tests/partN/conftest.py: put that part (and only it) on sys.path.
+
+    With CHECK_FOLDER set, that folder stands in for the part's own.
+    """
+    override = os.environ.get('CHECK_FOLDER', '').strip()
+    part_dir = Path(override).resolve() if override else ROOT / folder
+    if _selected and _selected['part'] != folder:
         raise pytest.UsageError(
             'Run one part per pytest process (its modules share names): '
             'for example "tox -e part2" or "pytest tests/part2".'
         )
-    _selected['dir'] = part_dir
+    _selected.update(dir=part_dir, part=folder)
     if str(part_dir) not in sys.path:
         sys.path.insert(0, str(part_dir))
     return part_dir
@@ -32,3 +45,21 @@ def selected_part():
     if not _selected:
         raise pytest.UsageError('This test is not inside a tests/partN folder.')
     return _selected['dir']
+
+
+def checking_other_folder():
+    """True when the tests run against CHECK_FOLDER (a learner's work), not the checkpoint."""
+    return bool(os.environ.get('CHECK_FOLDER', '').strip())
+
+
+def our_wording(message, expected, how='in'):
+    """Assert that message holds the checkpoint's own wording: expected in it,
+    at its start (how='start') or all of it (how='equal').
+
+    A learner's folder may say the same thing in other words, so under the
+    self-check this asserts nothing: the test asserts the behaviour around it.
+    """
+    if checking_other_folder():
+        return
+    holds = {'in': expected in message, 'start': message.startswith(expected), 'equal': message == expected}
+    assert holds[how], '{!r} does not hold {!r} ({})'.format(message, expected, how)

@@ -57,7 +57,9 @@ def start_worker(part_dir, subprocess_env, migrated, redis_url, private_tmp):
         return proc
 
     yield start
-    checkpoint.stop(started)
+    # The test is over: no need to wait for a warm shutdown, in which RQ gives
+    # its pub/sub thread a second to end. SIGTERM, then SIGKILL at once.
+    checkpoint.stop(started, timeout=0)
 
 
 def wait_until_listening(proc, url, timeout=60):

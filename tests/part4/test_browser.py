@@ -13,7 +13,6 @@ tests fail and say what to install: a browser test that skips proves nothing.
 """
 
 import re
-import shutil
 import time
 from urllib.parse import urlsplit
 
@@ -21,19 +20,9 @@ import pytest
 import redis
 
 import checkpoint
+from browser import headless_chromium
 from pages import KNOWN_TABLE
 
-# Names of a Chromium on PATH: Debian's package, other distributions', Google's.
-CHROMIUM_NAMES = ('chromium', 'chromium-browser', 'google-chrome', 'chrome')
-# Without the networking flags Chromium keeps trying to reach Google's servers.
-CHROMIUM_ARGS = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-]
 # Milliseconds to wait for a job's outcome to appear on the page.
 OUTCOME_TIMEOUT = 30_000
 # How often static/main.js asks /results/<id> (its POLL_MS).
@@ -41,34 +30,11 @@ POLL_SECONDS = 1
 JOB_URL = re.compile(r'/\?job=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
 
-def find_chromium():
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail(
-        'No Chromium on PATH (looked for {}). Install the system package, '
-        'on Debian: apt-get install chromium'.format(', '.join(CHROMIUM_NAMES)),
-        pytrace=False,
-    )
-
-
 @pytest.fixture(scope='session')
 def browser():
     """Headless Chromium from PATH, for the whole test run."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail(
-            'Playwright for Python is not installed: run these tests with "tox -e part4-browser", '
-            'or pip install -r tests/requirements-browser.txt',
-            pytrace=False,
-        )
-    executable = find_chromium()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    with headless_chromium('part4-browser') as chromium:
         yield chromium
-        chromium.close()
 
 
 def start_web(serve_procfile, database_url, redis_url):

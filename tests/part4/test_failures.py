@@ -34,6 +34,7 @@ def test_a_killed_work_horse_fails_the_job_at_once(
     assert rows() == []
 
 
+@pytest.mark.slow  # RQ notices a dead worker only after a minute: tox -e part4-slow
 def test_a_killed_worker_ends_in_a_failure_not_202_forever(
     client, worker, start_worker, work_horse, wait_until_started, wait_for, rows, page_server
 ):

@@ -1,0 +1,275 @@
+"""The self-check (tools/selfcheck.py) on the checkpoints, and on folders with planted mistakes.
+
+Run with the part's packages: tox -e checker-part1 ... checker-part4 (.ci/run runs them).
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import selfchecks
+
+import checkpoint
+
+ARTICLE_PART1 = Path(__file__).parent / 'article_part1'
+PARTS = sorted(selfchecks.PARTS)
+
+
+def run_selfcheck(short, folder, tmp_path):
+    """Run the self-check as tox -e check-partN does; returns (completed process, JSON report or None)."""
+    report = tmp_path / 'report.json'
+    command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'selfcheck.py'), 'check-' + short, str(folder)]
+    result = subprocess.run(
+        command + ['--json', str(report)], capture_output=True, text=True, timeout=900, cwd=tmp_path
+    )
+    data = json.loads(report.read_text()) if report.exists() else None
+    return result, data
+
+
+def copy_of(short, tmp_path):
+    target = tmp_path / 'my-wordcount'
+    source = checkpoint.ROOT / selfchecks.PARTS[short].folder
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '.env'))
+    return target
+
+
+def fingerprint(folder):
+    """Every file under folder, with a hash of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path(folder).rglob('*'))
+        if p.is_file()
+    }
+
+
+def red_lines(data):
+    return [check for check in data['checks'] if check['status'] == 'fail']
+
+
+def assert_schema(data):
+    assert set(data) == (
+        {'status', 'checks', 'message'} if data['status'] == 'error' else {'status', 'checks'}
+    )
+    assert data['status'] in ('pass', 'fail', 'error')
+    for check in data['checks']:
+        assert set(check) == {'name', 'status', 'message', 'help'}
+        assert check['status'] in ('pass', 'fail', 'skip')
+
+
+def rename_revisions(folder):
+    """Give every migration revision a new id and file name, and add an empty revision on top."""
+    versions = folder / 'migrations' / 'versions'
+    files = sorted(versions.glob('*.py'))
+    texts = {path: path.read_text() for path in files}
+    ids = [re.search(r"^revision = '(\w+)'", text, re.M).group(1) for text in texts.values()]
+    new_ids = {old: uuid.uuid4().hex[:12] for old in ids}
+    for path, text in texts.items():
+        for old, new in new_ids.items():
+            text = text.replace(old, new)
+        path.unlink()
+        (versions / 'r{}_my_own_name.py'.format(len(list(versions.iterdir())))).write_text(text)
+    head = new_ids[ids[-1]]  # parts 2-4 have one revision; a learner may have several
+    (versions / 'zz_nothing_yet.py').write_text(
+        '"""an empty revision"""\n'
+        "revision = 'feedbeef0001'\ndown_revision = '{}'\nbranch_labels = None\ndepends_on = None\n\n\n"
+        'def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n'.format(head)
+    )
+
+
+@pytest.mark.parametrize('short', PARTS)
+def test_the_checkpoint_passes_its_own_selfcheck_and_is_left_as_it_was(short, tmp_path):
+    folder = checkpoint.ROOT / selfchecks.PARTS[short].folder
+    before = fingerprint(folder)
+    result, data = run_selfcheck(short, folder, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_schema(data)
+    assert data['status'] == 'pass'
+    assert [c['status'] for c in data['checks']] == ['pass'] * len(data['checks'])
+    assert '✗' not in result.stdout and '–' not in result.stdout
+    assert fingerprint(folder) == before
+
+
+@pytest.mark.parametrize('short', PARTS)
+def test_a_copy_with_other_names_and_without_extras_passes(short, tmp_path):
+    """Revision ids, file names and count are the learner's; manage.py and READMEs are not needed."""
+    folder = copy_of(short, tmp_path)
+    for name in ('manage.py', 'README.md', 'requirements-legacy.txt', 'migrations/README'):
+        (folder / name).unlink(missing_ok=True)
+    if (folder / 'migrations').is_dir():
+        rename_revisions(folder)
+    # The learner's own settings, environment and caches are not copied: these would break every check.
+    (folder / '.env').write_text('APP_SETTINGS=config.Nope\nDATABASE_URL=mysql://nowhere/x\n')
+    (folder / '.venv').mkdir()
+    (folder / '.venv' / 'pyvenv.cfg').write_text('home = /nowhere\n')
+    (folder / '__pycache__').mkdir()
+    (folder / '__pycache__' / 'app.cpython-311.pyc').write_bytes(b'not bytecode')
+    result, data = run_selfcheck(short, folder, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data['status'] == 'pass'
+    assert red_lines(data) == []
+
+
+def unescaped(folder):
+    edit(folder / 'app.py', 'escape(name)', 'name')
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+def only_revision(folder):
+    (revision,) = (folder / 'migrations' / 'versions').glob('*.py')
+    return revision
+
+
+# (part, what is planted, the check that must be the one red line, words its message or hint holds)
+PLANTED = [
+    ('part1', unescaped, 'GET /<name> shows HTML in the name as text', 'escape()'),
+    (
+        'part1',
+        lambda folder: edit(folder / 'Procfile', 'gunicorn --preload', 'gunicorn'),
+        'with a bad APP_SETTINGS the web process stops at once',
+        '--preload',
+    ),
+    ('part2', unescaped, 'GET /<name> shows HTML in the name as text', 'escape()'),
+    (
+        'part2',
+        lambda folder: edit(only_revision(folder), "op.drop_table('results')", 'pass'),
+        '"flask db downgrade base" removes it',
+        "'results'",
+    ),
+    (
+        'part2',
+        lambda folder: edit(
+            folder / 'models.py', 'url = db.Column(db.String())', 'url = db.Column(db.Text())'
+        ),
+        '"flask db check" finds nothing',
+        'flask db migrate',
+    ),
+    (
+        'part2',
+        lambda folder: edit(
+            only_revision(folder), 'def upgrade():\n', "def upgrade():\n    raise RuntimeError('planted')\n"
+        ),
+        '"flask db upgrade" builds the article\'s results table',
+        'planted',
+    ),
+    (
+        'part2',
+        lambda folder: edit(
+            folder / 'config.py', "return 'postgresql+psycopg2://' + ", "return 'postgresql://' + "
+        ),
+        "app.py imports with the checkpoint's packages",
+        'postgresql+psycopg2://',
+    ),
+    (
+        'part2',
+        lambda folder: edit(
+            folder / 'config.py',
+            "    return 'postgresql+psycopg2://'",
+            "    if value.startswith('postgres://'):\n        return value\n    return 'postgresql+psycopg2://'",
+        ),
+        'DATABASE_URL as postgres://',
+        'postgres:// URLs',
+    ),
+    (
+        'part2',
+        lambda folder: edit(
+            folder / 'app.py',
+            'from flask_migrate import Migrate\n',
+            'from flask_script import Manager\nfrom flask_migrate import Migrate\n',
+        ),
+        "app.py imports with the checkpoint's packages",
+        'Flask-Script',
+    ),
+    (
+        'part2',
+        lambda folder: only_revision(folder).unlink(),
+        'the folder holds the files',
+        'flask db migrate',
+    ),
+    (
+        'part3',
+        lambda folder: edit(
+            folder / 'app.py',
+            "tokenizer.tokenize(text.replace('\\u2019', \"'\"))",
+            "__import__('nltk').word_tokenize(text)",
+        ),
+        'POST / counts the words of a known page exactly',
+        'word_tokenize(text, preserve_line=True)',
+    ),
+    (
+        'part4',
+        lambda folder: edit(folder / 'app.py', 'with app.app_context():', 'if True:  # no app context'),
+        'POST /start answers a job id',
+        'app_context()',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    'short, plant, check, words',
+    PLANTED,
+    ids=['{}-{}'.format(p[0], re.sub(r'\W+', '-', p[2])[:40].strip('-')) for p in PLANTED],
+)
+def test_a_planted_mistake_gives_one_red_line_naming_it(short, plant, check, words, tmp_path):
+    folder = copy_of(short, tmp_path)
+    plant(folder)
+    before = fingerprint(folder)
+    result, data = run_selfcheck(short, folder, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_schema(data)
+    assert data['status'] == 'fail'
+    red = red_lines(data)
+    assert len(red) == 1, result.stdout
+    assert check in red[0]['name'], result.stdout
+    assert words in red[0]['message'] + (red[0]['help'] or ''), result.stdout
+    assert result.stdout.count('✗') == 1, result.stdout
+    assert 'Traceback' not in result.stdout + result.stderr
+    assert fingerprint(folder) == before
+
+
+def test_part1_the_articles_own_code_fails_on_the_unescaped_name(tmp_path):
+    result, data = run_selfcheck('part1', ARTICLE_PART1, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    checks = {c['name'].split(' ', 1)[1]: c for c in data['checks']}
+    assert checks['GET / answers "Hello World!"']['status'] == 'pass'
+    escaping = checks['GET /<name> shows HTML in the name as text (escaped)']
+    assert escaping['status'] == 'fail'
+    assert "got 'Hello <script>alert(1)!'" in escaping['message']
+    assert 'escape()' in escaping['help'] and 'differences.html#differences-escape' in escaping['help']
+    # os.environ['APP_SETTINGS'] and the SECRET_KEY written in config.py are named too.
+    bad_settings = checks[
+        'a missing or unknown APP_SETTINGS stops the app with one line naming the valid classes'
+    ]
+    lines = (ARTICLE_PART1 / 'app.py').read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "from_object(os.environ['APP_SETTINGS'])" in text)
+    assert "KeyError: 'APP_SETTINGS' (app.py, line {})".format(line) in bad_settings['message']
+    assert 'os.environ.get()' in bad_settings['help']
+
+
+@pytest.mark.parametrize('what', ['missing', 'empty', 'only ignored files'])
+def test_part1_a_folder_with_nothing_to_check_gives_one_line(what, tmp_path):
+    folder = tmp_path / 'mine'
+    if what != 'missing':
+        folder.mkdir()
+    if what == 'only ignored files':
+        (folder / '.env').write_text('APP_SETTINGS=config.DevelopmentConfig\n')
+        (folder / '__pycache__').mkdir()
+        (folder / '__pycache__' / 'app.cpython-311.pyc').write_bytes(b'')
+    result, data = run_selfcheck('part1', folder, tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ''
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert str(folder) in result.stderr
+    assert_schema(data)
+    assert data['status'] == 'error' and data['checks'] == []
+    assert data['message'] in result.stderr

@@ -1,0 +1,341 @@
+"""Check a learner's folder against a checkpoint: tox -e check-part2 -- FOLDER [--json FILE] [--verbose]
+
+Runs the checkpoint's own tests that check behaviour (the self-checks listed in
+tests/selfchecks.py) against a copy of FOLDER, and prints one line per check,
+grouped by the sections of the part's page. The folder itself is never
+modified; its .env, virtual environments and __pycache__ are left out of the copy.
+Exit status: 0 when every check passes, 1 when one fails, 2 when none could run.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tests'))
+
+import selfchecks  # noqa: E402 - tests/selfchecks.py, the table of checks
+
+# Never copied: the learner's own settings and environments, and caches.
+IGNORED = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
+
+IMPORTS = "app.py imports with the checkpoint's packages and defines app"
+
+# Run in the copy by the doctor stage: import app.py as the tests will, and say what it defines.
+DOCTOR = r"""
+import json, os, sys, traceback
+sys.path.insert(0, os.getcwd())
+out = {}
+try:
+    import app as module
+except BaseException as error:
+    if isinstance(error, SystemExit):
+        out['error'] = 'it stopped: {}'.format(error.code)
+    else:
+        lines = traceback.format_exception_only(type(error), error)
+        out['error'] = lines[-1].strip()
+        out['raw'] = ''.join(traceback.format_exception(type(error), error, error.__traceback__))
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(os.getcwd())]
+    if frames:
+        out['where'] = '{}, line {}'.format(os.path.relpath(frames[-1].filename), frames[-1].lineno)
+else:
+    import flask
+    app = getattr(module, 'app', None)
+    out['app'] = isinstance(app, flask.Flask)
+    out['migrate'] = 'migrate' in getattr(app, 'extensions', {})
+    out['Result'] = hasattr(sys.modules.get('models'), 'Result')
+    out['count_and_save_words'] = callable(getattr(module, 'count_and_save_words', None))
+print('SELFCHECK ' + json.dumps(out))
+"""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='tox -e check-partN --', description='Check your own folder against a checkpoint.'
+    )
+    parser.add_argument('part', help=argparse.SUPPRESS)
+    parser.add_argument('folder', nargs='?', help='your folder, for example ~/my-wordcount')
+    parser.add_argument('--json', metavar='FILE', help='also write the results to FILE as JSON')
+    parser.add_argument('--verbose', action='store_true', help="show pytest's own output too")
+    args = parser.parse_args(argv)
+    part = selfchecks.part(args.part)
+    short = next(key for key, value in selfchecks.PARTS.items() if value is part)
+    report = Report(short, part, args.json)
+    if not args.folder:
+        return report.error('Name the folder to check: tox -e check-{} -- FOLDER'.format(short))
+    folder = Path(args.folder).expanduser()
+    if not folder.is_dir():
+        return report.error('There is no folder at {}.'.format(folder))
+    with tempfile.TemporaryDirectory(prefix='fbe-check-') as scratch:
+        copy = Path(scratch) / part.folder
+        shutil.copytree(folder, copy, ignore=ignored, symlinks=True)
+        if not any(p.is_file() for p in copy.rglob('*')):
+            return report.error('{} is empty: there is nothing to check.'.format(folder))
+        print('Checking {} against {} ...'.format(folder, part.folder), flush=True)
+        doctor(report, part, copy)
+        if report.failed():
+            first = next(row for row in report.rows if row[4] == 'fail')
+            report.skip_rest('needs 0.{} to pass first'.format(first[2]))
+        else:
+            run_checks(report, short, part, copy, args.verbose)
+    return report.finish()
+
+
+def ignored(folder, names):
+    return [
+        name
+        for name in names
+        if name in IGNORED or name.endswith('.pyc') or (Path(folder, name, 'pyvenv.cfg').exists())
+    ]
+
+
+# --- the doctor stage ------------------------------------------------------------------
+
+
+def doctor(report, part, copy):
+    missing = [name for name in part.files if not (copy / name).exists()]
+    if 'migrations/env.py' in missing:
+        missing[missing.index('migrations/env.py')] = 'migrations/ ("flask db init" makes it)'
+    elif 'migrations/env.py' in part.files and not list((copy / 'migrations' / 'versions').glob('*.py')):
+        missing.append('a revision in migrations/versions/ ("flask db migrate" writes one)')
+    report.add_doctor(
+        'the folder holds the files {} needs'.format(part.folder),
+        'missing: ' + ', '.join(missing) if missing else None,
+    )
+    if missing:
+        return
+    env = dict(
+        clean_env(),
+        APP_SETTINGS='config.TestingConfig',
+        # Never connected to: the app only reads them when it is imported.
+        DATABASE_URL='postgresql://127.0.0.1:9/selfcheck',
+        REDIS_URL='redis://127.0.0.1:9/0',
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, '-c', DOCTOR], cwd=copy, env=env, capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        report.add_doctor(IMPORTS, 'importing app.py took more than two minutes')
+        return
+    lines = [line for line in result.stdout.splitlines() if line.startswith('SELFCHECK ')]
+    if not lines:
+        output = result.stderr or result.stdout
+        report.add_doctor(
+            IMPORTS, 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output
+        )
+        return
+    found = json.loads(lines[-1].removeprefix('SELFCHECK '))
+    if 'error' in found:
+        where = ' ({})'.format(found['where']) if 'where' in found else ''
+        report.add_doctor(IMPORTS, found['error'] + where, found.get('raw', ''))
+        return
+    report.add_doctor(IMPORTS, None if found['app'] else 'app.py has no module-level app = Flask(__name__)')
+    if 'models.py' in part.files:
+        report.add_doctor(
+            'models.py defines Result and app.py imports it',
+            None if found['Result'] else 'no Result class in models.py, or app.py does not import models',
+        )
+        report.add_doctor(
+            'app.py sets up Flask-Migrate, for the flask db commands',
+            None if found['migrate'] else 'app.py does not call Migrate(app, db)',
+        )
+    if 'worker.py' in part.files:
+        report.add_doctor(
+            'app.py defines count_and_save_words(url), the job the worker runs',
+            None if found['count_and_save_words'] else 'there is no function count_and_save_words in app.py',
+        )
+
+
+def clean_env():
+    names = ('APP_SETTINGS', 'SECRET_KEY', 'FLASK_APP', 'PORT', 'DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env['PYTHONDONTWRITEBYTECODE'] = '1'
+    return env
+
+
+def selfcheck_plugin():
+    spec = importlib.util.spec_from_file_location('selfcheck_plugin', ROOT / 'tests' / 'selfcheck_plugin.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- the checks ------------------------------------------------------------------------
+
+
+def run_checks(report, short, part, copy, verbose):
+    with tempfile.TemporaryDirectory(prefix='fbe-check-results-') as scratch:
+        results_file = Path(scratch) / 'results.json'
+        env = dict(
+            os.environ,
+            CHECK_FOLDER=str(copy),
+            SELFCHECK_PART=short,
+            SELFCHECK_RESULTS=str(results_file),
+            PYTHONDONTWRITEBYTECODE='1',
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / 'tests'), os.environ.get('PYTHONPATH')])),
+        )
+        command = [sys.executable, '-m', 'pytest', 'tests/' + short, '-p', 'selfcheck_plugin']
+        # The browser tests need Playwright and Chromium, and check our page's markup.
+        command += ['--ignore=tests/part4/test_browser.py']
+        command += ['-p', 'no:cacheprovider', '-q', '--no-header', '-rN', '--tb=short']
+        if importlib.util.find_spec('xdist'):
+            command += ['-n', '0']  # one process: a check runs after the checks it needs
+        if verbose:
+            command += ['-v', '-rfEs']
+        print('Running the checks (a minute or two) ...', flush=True)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=not verbose, text=True)
+        results = json.loads(results_file.read_text()) if results_file.exists() else None
+    if result.returncode not in (0, 1) or results is None:
+        output = (result.stdout or '') + (result.stderr or '')
+        tail = ' '.join(output.strip().splitlines()[-3:])
+        report.skip_rest('not run')
+        return report.error(
+            'The checks could not run (pytest exit status {}). {}'.format(result.returncode, tail)
+        )
+    for number, section, check in selfchecks.checks(part):
+        report.add(number, section, check, results.get(check.test, []))
+
+
+# --- the report ------------------------------------------------------------------------
+
+
+class Report:
+    MARKS = {'pass': '✓', 'fail': '✗', 'skip': '–'}
+
+    def __init__(self, short, part, json_file):
+        self.short, self.part, self.json_file = short, part, json_file
+        self.rows = []  # (section number, section, number in section, title, status, message, help)
+        self.status = None
+        self.message = None
+        self.colour = sys.stdout.isatty() and not os.environ.get('NO_COLOR')
+
+    def failed(self):
+        return any(row[4] == 'fail' for row in self.rows)
+
+    def add_doctor(self, title, problem, raw=''):
+        before = selfchecks.Section('Before the checks', 'getting-started.html', ())
+        count = sum(1 for row in self.rows if row[0] == 0) + 1
+        status = 'fail' if problem else 'pass'
+        self.rows.append((0, before, count, title, status, problem, hint(None, (problem or '') + raw)))
+
+    def add(self, number, section, check, cases):
+        count = sum(1 for row in self.rows if row[0] == number) + 1
+        failed = [c for c in cases if c['status'] == 'fail']
+        if failed:
+            first = failed[0]
+            message = first['message']
+            if first['case'] and len(cases) > 1:
+                message += ' [case {}; {} of {} cases failed]'.format(first['case'], len(failed), len(cases))
+            help_ = hint(check.test, message + '\n' + (first.get('raw') or ''))
+            self.rows.append((number, section, count, check.title, 'fail', message, help_))
+        elif not cases:
+            self.rows.append((number, section, count, check.title, 'skip', 'not run', None))
+        elif all(c['status'] == 'skip' for c in cases):
+            self.rows.append((number, section, count, check.title, 'skip', cases[0]['message'], None))
+        else:
+            self.rows.append((number, section, count, check.title, 'pass', None, None))
+
+    def skip_rest(self, why):
+        for number, section, check in selfchecks.checks(self.part):
+            count = sum(1 for row in self.rows if row[0] == number) + 1
+            self.rows.append((number, section, count, check.title, 'skip', why, None))
+
+    def error(self, message):
+        self.status, self.message = 'error', message
+        if not self.rows:  # nothing ran: one line, no report
+            print('check-{}: {}'.format(self.short, message), file=sys.stderr)
+            self.write_json()
+            return 2
+        print('check-{}: {}'.format(self.short, message), file=sys.stderr)
+        return 2
+
+    def paint(self, text, status):
+        if not self.colour:
+            return text
+        return '\033[{}m{}\033[0m'.format({'pass': 32, 'fail': 31, 'skip': 2}[status], text)
+
+    def finish(self):
+        if self.status != 'error':
+            self.status = 'fail' if self.failed() or not self.rows else 'pass'
+        self.number_the_needs()
+        self.write_json()  # first: a reader of the report may quit early (| head)
+        shown, said = None, None
+        for number, section, count, title, status, message, help_ in self.rows:
+            if shown != number:
+                link = '  ({})'.format(section.link) if number else ''
+                print('\n{}. {}{}'.format(number, section.title, link))
+                shown = number
+            print(self.paint('  {} {}.{} {}'.format(self.MARKS[status], number, count, title), status))
+            if message and status == 'fail':
+                print('        {}'.format(message))
+            elif message and status == 'skip' and message != said:  # once for a run of the same reason
+                print('        skipped: {}'.format(message))
+            said = message if status == 'skip' else None
+            if help_:
+                print('        hint: {}'.format(help_))
+        totals = {s: sum(1 for row in self.rows if row[4] == s) for s in ('pass', 'fail', 'skip')}
+        print(
+            '\n{}: {} passed, {} failed, {} skipped.'.format(
+                self.status.upper(), totals['pass'], totals['fail'], totals['skip']
+            )
+        )
+        if self.status == 'error':
+            print(self.message)
+        else:
+            print('Links are pages of the docs (tox -e docs builds them into docs/_build/html/).')
+        return {'pass': 0, 'fail': 1}.get(self.status, 2)
+
+    def number_the_needs(self):
+        """'needs test_x to pass first' -> 'needs 3.1 to pass first'."""
+        numbers = {row[3]: '{}.{}'.format(row[0], row[2]) for row in self.rows}
+        titles = {check.test: check.title for _, _, check in selfchecks.checks(self.part)}
+        for index, row in enumerate(self.rows):
+            message = row[5]
+            if row[4] == 'skip' and message and message.startswith('needs test_'):
+                needed = message.split()[1]
+                message = message.replace(needed, numbers.get(titles.get(needed), needed))
+                self.rows[index] = row[:5] + (message,) + row[6:]
+
+    def write_json(self):
+        if not self.json_file:
+            return
+        data = {'status': self.status, 'checks': []}
+        if self.status == 'error':
+            data['message'] = self.message
+        for number, _, count, title, status, message, help_ in self.rows:
+            data['checks'].append(
+                {
+                    'name': '{}.{} {}'.format(number, count, title),
+                    'status': status,
+                    'message': message,
+                    'help': help_,
+                }
+            )
+        Path(self.json_file).expanduser().write_text(json.dumps(data, indent=2, ensure_ascii=False) + '\n')
+
+
+def hint(test, text):
+    """The hint for a known mistake whose trace shows in text, with its link; or None."""
+    for only, pattern, advice, link in selfchecks.HINTS:
+        if only not in (None, test):
+            continue
+        if re.search(pattern, text):
+            return '{} See {}'.format(advice, link)
+    return None
+
+
+if __name__ == '__main__':
+    if hasattr(sys.stdout, 'reconfigure'):
+        sys.stdout.reconfigure(errors='replace')
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the report piped into head or less, which quit early
+        sys.exit(1)
