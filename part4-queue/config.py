@@ -17,6 +17,13 @@ class Config(object):
     SQLALCHEMY_DATABASE_URI = None
     # An event system we do not use; Flask-SQLAlchemy 2 warns unless it is set.
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Test each pooled connection (a cheap "SELECT 1") before it is used, so
+    # that the first request after a database restart gets a new connection
+    # instead of one the restart has cut.
+    SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
+    # Request bodies larger than this are refused (413) before they are read:
+    # a form with one URL needs little, and a huge body would fill memory.
+    MAX_CONTENT_LENGTH = 16 * 1024
     # Limits for fetching a page (see fetch.py). Seconds to wait for a
     # connection, for each read, and for the whole fetch. The total is
     # checked between steps, so a fetch normally ends well before gunicorn's

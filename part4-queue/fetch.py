@@ -17,7 +17,6 @@ with: 4xx when the URL or the page it names cannot be counted, 502 or 504 when
 the remote server fails.
 """
 
-import codecs
 import ipaddress
 import socket
 import time
@@ -26,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+import webencodings
 from bs4.dammit import EncodingDetector
 
 HTML_TYPES = ('text/html', 'application/xhtml+xml')
@@ -230,22 +230,15 @@ def decode(body, content_type):
     UTF-8. Bytes that are not valid in that encoding become U+FFFD (the
     replacement character), as in a browser: the rest of the page still counts.
     """
-    body, bom_encoding = EncodingDetector.strip_byte_order_mark(body)
     header = Message()
     header['Content-Type'] = content_type
-    candidates = [
-        bom_encoding,
-        header.get_content_charset(),
-        EncodingDetector.find_declared_encoding(body, is_html=True),
-    ]
-    for label in candidates:
-        if label:
-            try:
-                name = codecs.lookup(label.strip()).name
-                # Browsers read the labels latin-1 and ascii as windows-1252.
-                if name in ('iso8859-1', 'ascii'):
-                    name = 'cp1252'
-                return body.decode(name, errors='replace')
-            except LookupError:  # a label Python does not know, or not a text encoding
-                continue
-    return body.decode('utf-8', errors='replace')
+    labels = [header.get_content_charset(), EncodingDetector.find_declared_encoding(body, is_html=True)]
+    # Only the labels of the WHATWG Encoding Standard count, as in a browser
+    # (webencodings holds its table; it reads latin-1 and ascii as
+    # windows-1252, as browsers do). Any other label is skipped, even one
+    # that names a Python codec, such as "idna", which is no text encoding.
+    encodings = [webencodings.lookup(label) for label in labels if label]
+    fallback = next((encoding for encoding in encodings if encoding), 'utf-8')
+    # A byte order mark wins over both labels; decode() looks for one first.
+    text, _encoding = webencodings.decode(body, fallback, errors='replace')
+    return text

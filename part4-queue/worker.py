@@ -47,21 +47,43 @@ conn = connect(redis_url())
 def work(worker_class):
     """Run a worker; when Redis goes away, say so and start a new one once it is back."""
     while True:
+        worker = None
         try:
             worker = worker_class([Queue(name, connection=conn) for name in listen], connection=conn)
             worker.work()
             return
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
             # RQ's worker gives up when its connection breaks in the middle of
-            # a job. A Redis restart should not need a worker restart too.
+            # a job, and its last steps (unregistering itself) need Redis too.
+            if worker and worker._shutdown_requested_date:
+                # It was asked to stop (SIGTERM, Ctrl-C; RQ notes when): only
+                # the last steps failed. Stop, as asked, whatever Redis's state.
+                return
+            # A Redis restart should not need a worker restart too.
             print(
                 'worker.py: Redis cannot be reached ({}); trying again in 5 seconds.'.format(error),
                 flush=True,
             )
-            # Until the next worker installs its own, Ctrl-C and SIGTERM stop the process.
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            time.sleep(5)
+            retire(worker)
+
+
+def retire(worker):
+    """Wait until Redis is back, then let the broken worker (if any) take its leave.
+
+    It unregisters itself and closes its listening thread and connection, so
+    that the worker started next replaces it instead of adding to it.
+    """
+    # Until the next worker installs its own, Ctrl-C and SIGTERM stop the process.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        time.sleep(5)
+        try:
+            if worker:  # None when Redis was down before the worker was made
+                worker.teardown()
+            return
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            pass  # still down
 
 
 if __name__ == '__main__':

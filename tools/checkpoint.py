@@ -283,7 +283,8 @@ class RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [self.binary, '--port', str(self.port), '--bind', '127.0.0.1', '--dir', str(self.data_dir)]
         # Kept data is saved now and then, so that it survives a restart.
-        args += ['--save', '60 1'] if self.keep else ['--save', '', '--appendonly', 'no']
+        # ("60 1" as one argument would turn saving off: redis-server wants two.)
+        args += ['--save', '60', '1'] if self.keep else ['--save', '', '--appendonly', 'no']
         self.proc = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=os.name == 'posix'
         )

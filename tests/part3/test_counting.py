@@ -7,8 +7,9 @@ import nltk.data
 import pytest
 
 import checkpoint
-from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE
+from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE, NESTED_WORDS
 from shared.answers import error_messages, word_table
+from shared.counting import *  # noqa: F403 - counting work grows linearly with the page
 
 
 def test_get_shows_the_form(client):
@@ -46,6 +47,14 @@ def test_text_a_reader_does_not_see_is_not_counted(client, rows, page_server):
     assert result_all == {'Visible': 1, 'visible': 1, 'text': 1, 'here': 1}
 
 
+@pytest.mark.parametrize('path', ['/nested-templates.html', '/nested-noscripts.html'])
+def test_ten_thousand_nested_invisible_elements_are_counted(client, rows, page_server, path):
+    response = client.post('/', data={'url': page_server.url(path)})
+    assert response.status_code == 200, error_messages(response)
+    [(_, result_all, _)] = rows()
+    assert result_all == NESTED_WORDS
+
+
 def test_a_page_of_stop_words_is_saved_with_an_empty_table(client, rows, page_server):
     response = client.post('/', data={'url': page_server.url('/stop-words-only.html')})
     assert response.status_code == 200
@@ -71,6 +80,10 @@ def test_a_page_of_stop_words_is_saved_with_an_empty_table(client, rows, page_se
         ('/unknown-charset.html', {'мир': 1}),
         # Nothing declared: UTF-8.
         ('/no-charset.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        # Nothing a browser knows declared: UTF-8 too.
+        ('/idna-meta.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        ('/idna-header.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
+        ('/utf7-meta.html', {'Grüße': 1, 'aus': 1, 'Köln': 1}),
         ('/utf16-bom.html', {'sixteen': 1, 'bits': 1}),
         # Invalid bytes become U+FFFD, which separates words; the rest counts.
         ('/invalid-utf8.html', {'good': 1, 'café': 1, 'bad': 1, 'bytes': 1, 'end': 1}),

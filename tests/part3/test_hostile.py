@@ -11,6 +11,7 @@ import pytest
 
 from shared.answers import error_messages, word_table
 from shared.hostile import BAD_URLS, HOSTILE_PAGES
+from shared.limits import *  # noqa: F403 - a size limit for request bodies; long URLs not echoed
 
 
 @pytest.fixture

@@ -14,8 +14,12 @@ import pytest
 import redis
 from rq.job import Job
 
-from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE
+import checkpoint
+from pages import KNOWN_ALL, KNOWN_NO_STOP_WORDS, KNOWN_TABLE, NESTED_WORDS
+from shared.counting import *  # noqa: F403 - counting work grows linearly with the page
 from shared.hostile import BAD_URLS, HOSTILE_PAGES
+from shared.limits import *  # noqa: F403 - a size limit for request bodies; long URLs not echoed
+from shared.limits import post_to
 
 UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
 
@@ -63,6 +67,21 @@ def test_ties_keep_the_order_in_which_the_words_first_appear(client, worker, cou
     pairs = done.get_json()
     assert [count for _, count in pairs] == sorted((count for _, count in pairs), reverse=True)
     assert pairs[4:6] == [['fetches', 1], ['counts', 1]]
+
+
+def test_ten_thousand_nested_templates_are_counted(worker, count, rows, page_server):
+    _, done = count(page_server.url('/nested-templates.html'))
+    assert (done.status_code, done.get_json()) == (200, [[word, n] for word, n in NESTED_WORDS.items()])
+    [(_, result_all, _)] = rows()
+    assert result_all == NESTED_WORDS
+
+
+@pytest.mark.parametrize('path', ['/idna-meta.html', '/idna-header.html'])
+def test_a_charset_no_browser_knows_is_read_as_utf8(worker, count, rows, page_server, path):
+    _, done = count(page_server.url(path))
+    assert (done.status_code, done.get_json()) == (200, [['Grüße', 1], ['aus', 1], ['Köln', 1]])
+    [(_, result_all, _)] = rows()
+    assert result_all == {'Grüße': 1, 'aus': 1, 'Köln': 1}
 
 
 def test_a_page_of_stop_words_gives_an_empty_list(client, worker, count, rows, page_server):
@@ -117,6 +136,26 @@ def test_start_answers_400_to_a_body_that_is_not_json_with_a_url(client, body, c
     assert answer.get_json() == {
         'error': 'Send a JSON object with the page\'s address: {"url": "https://..."}.'
     }
+
+
+@pytest.mark.parametrize('opening, closing', [('[', ']'), ('{"url":', '}')])
+def test_start_answers_400_to_json_nested_too_deep(client, opening, closing):
+    # Python's JSON parser would exhaust the call stack (RecursionError, 500).
+    body = opening * 2000 + '1' + closing * 2000
+    answer = client.post('/start', data=body, content_type='application/json')
+    assert answer.status_code == 400
+    assert 'Send a JSON object' in answer.get_json()['error']
+
+
+def test_start_answers_a_short_413_to_a_huge_body_and_queues_nothing(serve_procfile, part_env, redis_url):
+    proc, base_url = serve_procfile('web', **part_env)
+    assert checkpoint.wait_for_http(base_url + '/', proc=proc) == 200
+    body = b'{"url": "http://example.com/' + b'a' * 1_000_000 + b'"}'
+    status, answer = post_to(base_url + '/start', body, 'application/json')
+    assert status == 413
+    assert len(answer) < 1000
+    with redis.from_url(redis_url) as conn:
+        assert not conn.keys('rq:job:*'), 'a job was queued'
 
 
 def test_start_takes_only_post(client):

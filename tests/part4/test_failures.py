@@ -6,11 +6,18 @@ server of the test's own is shut down, the database is one nobody listens on.
 
 import os
 import signal
+import subprocess
+import time
 
+import psutil
 import psycopg2
 import pytest
+import redis
+from rq import Worker
+from rq.job import Job
 
 import checkpoint
+from pages import KNOWN_TABLE
 
 WORKER_STOPPED = {'error': 'The worker stopped before the words were counted. Please try again.'}
 REDIS_DOWN = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
@@ -127,3 +134,107 @@ def test_postgresql_down_when_reading_a_result_answers_503(
         503,
         {'error': 'Unable to read the result from the database. Please try again later.'},
     )
+
+
+def test_the_first_request_after_a_database_restart_succeeds(
+    load_app, own_postgres, redis_url, start_worker, wait_for, page_server
+):
+    client = load_app(DATABASE_URL=own_postgres.url, REDIS_URL=redis_url).app.test_client()
+    start_worker(DATABASE_URL=own_postgres.url)
+    first = client.post('/start', json={'url': page_server.url('/known.html')}).get_data(as_text=True)
+    assert wait_for(first, client=client).status_code == 200
+    own_postgres.restart()
+    # The web process reads the finished job's row through its pool...
+    answer = client.get('/results/' + first)
+    assert answer.status_code == 200, answer.get_json()
+    # ... and the worker saves the next job's.
+    second = client.post('/start', json={'url': page_server.url('/invisible.html')}).get_data(as_text=True)
+    assert wait_for(second, client=client).status_code == 200
+    assert own_postgres.urls() == [page_server.url('/known.html'), page_server.url('/invisible.html')]
+
+
+@pytest.fixture
+def kept_redis(private_tmp):
+    """A Redis server of this test's own that keeps its data across a restart, as a real one does."""
+    with checkpoint.start_embedded_redis(private_tmp / 'kept-redis', keep=True) as server:
+        yield server
+
+
+def wait_for_log(proc, text, count=1, timeout=60):
+    """Wait until the worker's output holds text count times."""
+    deadline = time.monotonic() + timeout
+    while proc.log.read_text().count(text) < count:
+        assert proc.poll() is None, proc.log.read_text()
+        output = proc.log.read_text()
+        assert time.monotonic() < deadline, 'no {!r} after {}s:\n{}'.format(text, timeout, output)
+        time.sleep(0.1)
+
+
+def test_one_sigterm_stops_the_worker_while_redis_is_down(own_redis, start_worker):
+    worker = start_worker(REDIS_URL=own_redis.url)
+    own_redis.stop()
+    # RQ notices, and tries again now and then.
+    wait_for_log(worker, 'could not connect to Redis instance')
+    worker.send_signal(signal.SIGTERM)  # once, as a platform does
+    try:
+        worker.wait(15)
+    except subprocess.TimeoutExpired:
+        pytest.fail('one SIGTERM did not stop the worker:\n' + worker.log.read_text())
+
+
+def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app, migrated, page_server):
+    client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
+    worker = start_worker(REDIS_URL=kept_redis.url)
+
+    def counts():
+        """Threads of the worker process, workers registered in Redis, connections to Redis."""
+        with redis.from_url(kept_redis.url) as conn:
+            others = len(conn.client_list()) - 1
+            return psutil.Process(worker.pid).num_threads(), len(Worker.all(connection=conn)), others
+
+    before = counts()
+    for outage in range(1, 3):
+        # Redis stops in the middle of a job: RQ's worker gives up, and
+        # worker.py starts a new one once Redis is back.
+        job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
+        wait_until_status(kept_redis.url, job_id, 'started')
+        kept_redis.stop()
+        wait_for_log(worker, 'worker.py: Redis cannot be reached', count=outage)
+        kept_redis.start()
+        wait_for_log(worker, 'Listening on default', count=outage + 1)
+        # The job's work horse ends (its fetch times out) before counting.
+        deadline = time.monotonic() + 30
+        while psutil.Process(worker.pid).children():
+            assert time.monotonic() < deadline, 'the work horse did not end'
+            time.sleep(0.2)
+    assert counts() == before, worker.log.read_text()
+
+
+def wait_until_status(url, job_id, status, timeout=30):
+    deadline = time.monotonic() + timeout
+    with redis.from_url(url) as conn:
+        while Job.fetch(job_id, connection=conn).get_status() != status:
+            assert time.monotonic() < deadline, 'job {} never {}'.format(job_id, status)
+            time.sleep(0.05)
+
+
+def test_a_job_that_saves_while_redis_is_down_is_reported_finished(
+    kept_redis, start_worker, load_app, migrated, page_server, rows, wait_for
+):
+    # The page takes 3 s to arrive; Redis is down from before that until
+    # after the job has counted it. The job must not end "failed" with its
+    # row saved (a retry would save it twice): it waits for Redis to save.
+    client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
+    worker = start_worker(REDIS_URL=kept_redis.url)
+    url = page_server.url('/delayed.html?seconds=3')
+    job_id = client.post('/start', json={'url': url}).get_data(as_text=True)
+    wait_until_status(kept_redis.url, job_id, 'started')
+    kept_redis.stop()
+    time.sleep(6)
+    kept_redis.start()
+    # RQ gives a job up for abandoned once its heartbeat (at most 90 s) has expired.
+    done = wait_for(job_id, client=client, timeout=150, interval=1)
+    assert (done.status_code, done.get_json()) == (200, [list(pair) for pair in KNOWN_TABLE]), (
+        worker.log.read_text()
+    )
+    assert [row[0] for row in rows()] == [url]
