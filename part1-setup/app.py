@@ -15,6 +15,7 @@ def hello():
 
 @app.route('/<name>')
 def hello_name(name):
+    # Beyond the article, explained in the docs: differences.html#differences-escape
     # The name comes straight from the URL, so a visitor can put HTML or a
     # <script> in it. escape() turns it into harmless text before we echo it.
     return "Hello {}!".format(escape(name))

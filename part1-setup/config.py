@@ -6,6 +6,7 @@ basedir = os.path.abspath(os.path.dirname(__file__))
 class Config(object):
     DEBUG = False
     TESTING = False
+    # Beyond the article, explained in the docs: differences.html#differences-secret-key
     # Signs session cookies. It must be secret, so it comes from the
     # environment and is never written in the code.
     SECRET_KEY = os.environ.get('SECRET_KEY')

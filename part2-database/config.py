@@ -9,6 +9,7 @@ basedir = os.path.abspath(os.path.dirname(__file__))
 class Config(object):
     DEBUG = False
     TESTING = False
+    # Beyond the article, explained in the docs: differences.html#differences-secret-key
     # Signs session cookies. It must be secret, so it comes from the
     # environment and is never written in the code.
     SECRET_KEY = os.environ.get('SECRET_KEY')
@@ -60,6 +61,7 @@ def configure(app):
     app.config['SQLALCHEMY_DATABASE_URI'] = database_url(os.environ.get('DATABASE_URL'))
 
 
+# Beyond the article, explained in the docs: differences.html#differences-postgres-urls
 def database_url(value):
     """Check DATABASE_URL and name the psycopg2 driver in it.
 

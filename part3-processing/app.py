@@ -21,9 +21,11 @@ migrate = Migrate(app, db)
 # Imported last on purpose: models.py imports db from this module.
 from models import Result  # noqa: E402, F401
 
+# Beyond the article, explained in the docs: differences.html#differences-visible-text
 # Elements whose text a reader never sees on the page.
 INVISIBLE_TAGS = ['script', 'style', 'noscript', 'template']
 
+# Beyond the article, explained in the docs: differences.html#differences-nltk-data
 # A word is a run of letters (of any alphabet), with an apostrophe allowed
 # inside: "Flask", "Zürich", "don't". Digits and other punctuation separate
 # words. The tokenizer is a regular expression, so it needs no NLTK data

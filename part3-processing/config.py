@@ -9,6 +9,7 @@ basedir = os.path.abspath(os.path.dirname(__file__))
 class Config(object):
     DEBUG = False
     TESTING = False
+    # Beyond the article, explained in the docs: differences.html#differences-secret-key
     # Signs session cookies. It must be secret, so it comes from the
     # environment and is never written in the code.
     SECRET_KEY = os.environ.get('SECRET_KEY')
@@ -23,6 +24,7 @@ class Config(object):
     # Request bodies larger than this are refused (413) before they are read:
     # a form with one URL needs little, and a huge body would fill memory.
     MAX_CONTENT_LENGTH = 16 * 1024
+    # Beyond the article, explained in the docs: differences.html#differences-fetch-limits
     # Limits for fetching a page (see fetch.py). Seconds to wait for a
     # connection, for each read, and for the whole fetch. The total is
     # checked between steps, so a fetch normally ends well before gunicorn's
@@ -85,6 +87,7 @@ def configure(app):
     app.config['SQLALCHEMY_DATABASE_URI'] = database_url(os.environ.get('DATABASE_URL'))
 
 
+# Beyond the article, explained in the docs: differences.html#differences-postgres-urls
 def database_url(value):
     """Check DATABASE_URL and name the psycopg2 driver in it.
 

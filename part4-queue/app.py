@@ -31,9 +31,11 @@ q = Queue(connection=conn)
 # Imported last on purpose: models.py imports db from this module.
 from models import Result  # noqa: E402, F401
 
+# Beyond the article, explained in the docs: differences.html#differences-visible-text
 # Elements whose text a reader never sees on the page.
 INVISIBLE_TAGS = ['script', 'style', 'noscript', 'template']
 
+# Beyond the article, explained in the docs: differences.html#differences-nltk-data
 # A word is a run of letters (of any alphabet), with an apostrophe allowed
 # inside: "Flask", "Zürich", "don't". Digits and other punctuation separate
 # words. The tokenizer is a regular expression, so it needs no NLTK data
@@ -128,6 +130,7 @@ def count_and_save_words(url):
         return result.id
 
 
+# Beyond the article, explained in the docs: parts/part4-queue.html#part4-redis
 def wait_for_redis(job):
     """Return once Redis answers and still counts the job as running.
 
@@ -171,6 +174,7 @@ WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SC
 UNAVAILABLE = 'The job queue (Redis) cannot be reached. Please try again later.'
 
 
+# Beyond the article, explained in the docs: differences.html#differences-job-answers
 def job_outcome(job_key):
     """(HTTP status, body) for the job: 202 while it waits or runs, 200 with
     the ten most frequent words once it is done, 4xx/5xx with an error."""

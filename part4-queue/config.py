@@ -10,6 +10,7 @@ basedir = os.path.abspath(os.path.dirname(__file__))
 class Config(object):
     DEBUG = False
     TESTING = False
+    # Beyond the article, explained in the docs: differences.html#differences-secret-key
     # Signs session cookies. It must be secret, so it comes from the
     # environment and is never written in the code.
     SECRET_KEY = os.environ.get('SECRET_KEY')
@@ -24,6 +25,7 @@ class Config(object):
     # Request bodies larger than this are refused (413) before they are read:
     # a form with one URL needs little, and a huge body would fill memory.
     MAX_CONTENT_LENGTH = 16 * 1024
+    # Beyond the article, explained in the docs: differences.html#differences-fetch-limits
     # Limits for fetching a page (see fetch.py). Seconds to wait for a
     # connection, for each read, and for the whole fetch. The total is
     # checked between steps, so a fetch normally ends well before gunicorn's
@@ -38,6 +40,7 @@ class Config(object):
     # only public addresses, so a visitor cannot make the server read pages
     # of its own machine or private network (server-side request forgery).
     FETCH_ALLOWED_NETWORKS = []
+    # Beyond the article, explained in the docs: differences.html#differences-job-limits
     # Background jobs (see worker.py). Seconds a job may run before the
     # worker stops it (the fetch limits above fit well inside), and seconds
     # Redis keeps a job's outcome for the page to collect (the article's 5000).
@@ -94,6 +97,7 @@ def configure(app):
     app.config['SQLALCHEMY_DATABASE_URI'] = database_url(os.environ.get('DATABASE_URL'))
 
 
+# Beyond the article, explained in the docs: differences.html#differences-postgres-urls
 def database_url(value):
     """Check DATABASE_URL and name the psycopg2 driver in it.
 
@@ -116,6 +120,7 @@ def database_url(value):
     return 'postgresql+psycopg2://' + value.strip().split('://', 1)[1]
 
 
+# Beyond the article, explained in the docs: differences.html#differences-redis-url
 def redis_url(environ=os.environ):
     """REDIS_URL (or the article's REDISTOGO_URL), checked: stop with one clear line if it is malformed.
 

@@ -105,6 +105,7 @@ def prepare(url, redirected=False):
         raise invalid from None
 
 
+# Beyond the article, explained in the docs: differences.html#differences-ssrf
 def check_address(url, allowed_networks):
     """Refuse a URL whose host name resolves to a non-public address.
 
@@ -222,6 +223,7 @@ def read_html(response, config, deadline):
     return decode(bytes(body), content_type)
 
 
+# Beyond the article, explained in the docs: differences.html#differences-decoding
 def decode(body, content_type):
     """Turn the bytes into text the way a browser does.
 

@@ -44,6 +44,7 @@ if __name__ == '__main__':
 conn = connect(redis_url())
 
 
+# Beyond the article, explained in the docs: parts/part4-queue.html#part4-redis
 def work(worker_class):
     """Run a worker; when Redis goes away, say so and start a new one once it is back."""
     while True:
