@@ -182,6 +182,8 @@ def test_one_sigterm_stops_the_worker_while_redis_is_down(own_redis, start_worke
         pytest.fail('one SIGTERM did not stop the worker:\n' + worker.log.read_text())
 
 
+# Each outage waits out worker.py's 5-second retry: tox -e part4-slow.
+@pytest.mark.slow
 def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app, migrated, page_server):
     client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
     worker = start_worker(REDIS_URL=kept_redis.url)
