@@ -7,4 +7,8 @@ from shared.config_selection import *  # noqa: F403 - APP_SETTINGS and SECRET_KE
 from shared.files import *  # noqa: F403 - .python-version, .env.example
 from shared.models import *  # noqa: F403 - the Result model round-trips through PostgreSQL
 from shared.procfile import *  # noqa: F403 - the Procfile's web process
-from shared.run_command import *  # noqa: F403 - tools/run.py
+
+# tools/run.py serves part 3. It starts the same processes for part 3 as for
+# part 2 (PostgreSQL and gunicorn), whose tests stop them every way a run can
+# end (signals, a killed run, a second run); part 4's add Redis and the worker.
+from shared.run_command import run_command, test_run_command_serves_the_part_and_stops_on_ctrl_c  # noqa: F401
