@@ -116,8 +116,13 @@ def serve(args, part_dir, pid_file):
         except (RuntimeError, TimeoutError) as error:
             log('The web process did not come up: {}'.format(error))
             return 1
+        # Say where we run in the pid file before saying so on the terminal, and
+        # replace the file in one step: a run killed at any moment leaves a
+        # whole pid file (which the next run recognises) or the previous one.
+        written = pid_file.with_name(pid_file.name + '.new')
+        written.write_text(json.dumps({'pid': os.getpid(), 'url': url}))
+        os.replace(written, pid_file)
         log('{} is running at {}  (Ctrl-C stops it)'.format(part_dir.name, url))
-        pid_file.write_text(json.dumps({'pid': os.getpid(), 'url': url}))
 
         while not stopping:
             if os.getppid() != parent:
