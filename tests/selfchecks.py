@@ -431,6 +431,13 @@ HINTS = (
         P1 + '#a-configuration-class-per-environment',
     ),
     (
+        'test_downgrade_to_base_removes_the_table_and_upgrade_rebuilds_it',
+        r"should leave only the alembic_version table",
+        "A revision's downgrade() must undo its upgrade(): where upgrade() creates a table, "
+        'downgrade() drops it (op.drop_table). Check what "flask db migrate" wrote.',
+        P2 + '#migrations',
+    ),
+    (
         None,
         r"New upgrade operations detected",
         'The model and the migrations disagree: after changing models.py, run "flask db migrate" to write '

@@ -36,7 +36,11 @@ def test_psql_describes_results_as_the_docs_show(migrated):
 def test_downgrade_to_base_removes_the_table_and_upgrade_rebuilds_it(migrated, run_in_part):
     down = run_in_part(['flask', 'db', 'downgrade', 'base'], DATABASE_URL=migrated)
     assert down.returncode == 0, down.stderr
-    assert tables(migrated) == ['alembic_version']
+    left = tables(migrated)
+    assert left == ['alembic_version'], (
+        '"flask db downgrade base" should leave only the alembic_version table, but it leaves '
+        'these: {}'.format(', '.join(left))
+    )
     up = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=migrated)
     assert up.returncode == 0, up.stderr
     assert columns(migrated) == ARTICLE_COLUMNS
