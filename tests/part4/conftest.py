@@ -119,10 +119,14 @@ def wait_for(client):
 
 
 @pytest.fixture
-def wait_until_started(client):
-    """wait_until_started(job_id) polls /results/<job_id> until a worker has started the job."""
+def wait_until_started(request):
+    """wait_until_started(job_id) polls /results/<job_id> until a worker has started the job.
 
-    def wait(job_id, timeout=30):
+    client= polls another app than the test's own (one on a Redis of the test's own).
+    """
+
+    def wait(job_id, timeout=30, client=None):
+        client = client or request.getfixturevalue('client')
         deadline = time.monotonic() + timeout
         while (answer := client.get('/results/' + job_id)).get_json() != {'status': 'started'}:
             assert time.monotonic() < deadline, 'the job never started: {}'.format(answer.get_json())

@@ -14,7 +14,6 @@ import psycopg2
 import pytest
 import redis
 from rq import Worker
-from rq.job import Job
 
 import checkpoint
 from pages import KNOWN_TABLE
@@ -184,7 +183,9 @@ def test_one_sigterm_stops_the_worker_while_redis_is_down(own_redis, start_worke
 
 # Each outage waits out worker.py's 5-second retry: tox -e part4-slow.
 @pytest.mark.slow
-def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app, migrated, page_server):
+def test_redis_outages_leave_no_worker_behind(
+    kept_redis, start_worker, load_app, migrated, page_server, wait_until_started
+):
     client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
     worker = start_worker(REDIS_URL=kept_redis.url)
 
@@ -199,7 +200,7 @@ def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app
         # Redis stops in the middle of a job: RQ's worker gives up, and
         # worker.py starts a new one once Redis is back.
         job_id = client.post('/start', json={'url': page_server.url('/never-answers')}).get_data(as_text=True)
-        wait_until_status(kept_redis.url, job_id, 'started')
+        wait_until_started(job_id, client=client)
         kept_redis.stop()
         wait_for_log(worker, 'worker.py: Redis cannot be reached', count=outage)
         kept_redis.start()
@@ -212,16 +213,8 @@ def test_redis_outages_leave_no_worker_behind(kept_redis, start_worker, load_app
     assert counts() == before, worker.log.read_text()
 
 
-def wait_until_status(url, job_id, status, timeout=30):
-    deadline = time.monotonic() + timeout
-    with redis.from_url(url) as conn:
-        while Job.fetch(job_id, connection=conn).get_status() != status:
-            assert time.monotonic() < deadline, 'job {} never {}'.format(job_id, status)
-            time.sleep(0.05)
-
-
 def test_a_job_that_saves_while_redis_is_down_is_reported_finished(
-    kept_redis, start_worker, load_app, migrated, page_server, rows, wait_for
+    kept_redis, start_worker, load_app, migrated, page_server, rows, wait_for, wait_until_started
 ):
     # The page takes 3 s to arrive; Redis is down from before that until
     # after the job has counted it. The job must not end "failed" with its
@@ -230,7 +223,7 @@ def test_a_job_that_saves_while_redis_is_down_is_reported_finished(
     worker = start_worker(REDIS_URL=kept_redis.url)
     url = page_server.url('/delayed.html?seconds=3')
     job_id = client.post('/start', json={'url': url}).get_data(as_text=True)
-    wait_until_status(kept_redis.url, job_id, 'started')
+    wait_until_started(job_id, client=client)
     kept_redis.stop()
     time.sleep(6)
     kept_redis.start()
