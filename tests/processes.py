@@ -25,7 +25,7 @@ THROUGH_A_PARENT = [sys.executable, '-c', 'import subprocess, sys; subprocess.ca
 STOPS = ['SIGHUP', 'SIGTERM', 'its parent killed']
 
 
-def start_until(args, env, until, parent=False, timeout=120):
+def start_until(args, env, until, parent=False, timeout=120, cwd=None):
     """Start args and read its output up to the first line holding until (or its end).
 
     parent=True starts it through a parent process of its own. Returns (process,
@@ -34,7 +34,13 @@ def start_until(args, env, until, parent=False, timeout=120):
     if parent:
         args = [*THROUGH_A_PARENT, *args]
     proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     watchdog = threading.Timer(timeout, proc.kill)  # never hang the test run
     watchdog.start()

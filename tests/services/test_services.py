@@ -4,6 +4,7 @@ import importlib.util
 import json
 import socket
 import subprocess
+from pathlib import Path
 
 import psutil
 import psycopg2
@@ -31,6 +32,24 @@ def checkpoint_database_url(value):
     config = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(config)
     return config.database_url(value)
+
+
+EXPECTED = Path(__file__).parent / 'expected'
+# The ports a first start takes when they are free (tools/services.py's PREFERRED_PORTS).
+FIRST_PORTS = {'postgres': 15432, 'redis': 16379}
+
+
+def test_a_first_start_prints_what_the_docs_show(services, data_dir):
+    # The docs show this output; the test keeps it true.
+    free = all(checkpoint.port_is_free(port) for port in FIRST_PORTS.values())
+    proc, output = services()
+    ports = json.loads((data_dir / 'ports.json').read_text())
+    if free:
+        assert ports == FIRST_PORTS
+    for name, port in ports.items():  # another program may hold a first port here
+        output = output.replace('127.0.0.1:{}/'.format(port), '127.0.0.1:{}/'.format(FIRST_PORTS[name]))
+    assert output == (EXPECTED / 'first-start.txt').read_text()
+    stop(proc, output, data_dir)
 
 
 def test_it_prints_the_env_lines_and_keeps_data_and_urls_across_a_restart(services, data_dir):
