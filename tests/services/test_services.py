@@ -130,6 +130,8 @@ def test_a_saved_port_taken_by_another_program_is_said_and_replaced(services, da
     stop(proc, output, data_dir)
     saved = json.loads((data_dir / 'ports.json').read_text())
     with socket.socket() as taken:
+        # The stopped server's last connections may wait in TIME_WAIT there.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(('127.0.0.1', saved['postgres']))
         taken.listen()
         again, output = services()
