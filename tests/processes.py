@@ -1,0 +1,99 @@
+"""Commands that run until stopped (tools/run.py, tools/services.py), as a learner starts them.
+
+Shared by the run command's tests (tests/shared/run_command.py) and the
+services command's (tests/services): start one and read its output up to a
+line, stop it the ways a terminal or a platform does, and check with psutil
+that nothing it started is left.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+# A parent process of its own for the command, as tox is: killing it leaves the command without a signal.
+THROUGH_A_PARENT = [sys.executable, '-c', 'import subprocess, sys; subprocess.call(sys.argv[1:])']
+
+# The ways a command is stopped besides Ctrl-C: a closed terminal (or dropped
+# SSH session) sends SIGHUP, a platform SIGTERM; tox killed leaves it behind without a signal.
+STOPS = ['SIGHUP', 'SIGTERM', 'its parent killed']
+
+
+def start_until(args, env, until, parent=False, timeout=120, cwd=None):
+    """Start args and read its output up to the first line holding until (or its end).
+
+    parent=True starts it through a parent process of its own. Returns (process,
+    output so far); the rest is proc.communicate()'s.
+    """
+    if parent:
+        args = [*THROUGH_A_PARENT, *args]
+    proc = subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    watchdog = threading.Timer(timeout, proc.kill)  # never hang the test run
+    watchdog.start()
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if until in line:
+            break
+    watchdog.cancel()
+    return proc, ''.join(lines)
+
+
+def printed_urls(output):
+    """{'DATABASE_URL': ..., 'REDIS_URL': ...} from the lines of output that hold nothing else."""
+    return dict(re.findall(r'^(DATABASE_URL|REDIS_URL)=(\S+)$', output, re.M))
+
+
+def stop_as(proc, how):
+    """Stop proc as STOPS (or 'SIGINT', Ctrl-C) says; for 'its parent killed', proc is that parent."""
+    if how == 'its parent killed':
+        proc.kill()
+    else:
+        os.kill(proc.pid, getattr(signal, how))
+
+
+def postgres_pid(postgres_dir):
+    """The pid of the embedded PostgreSQL of postgres_dir (not a child of the command), or None."""
+    postmaster = Path(postgres_dir) / 'postmaster.pid'
+    if postmaster.exists():
+        return int(postmaster.read_text().split()[0])
+    return None
+
+
+def started_by(proc, postgres_dir):
+    """Every process proc started, and its embedded PostgreSQL's."""
+    pids = [child.pid for child in psutil.Process(proc.pid).children(recursive=True)]
+    postgres = postgres_pid(postgres_dir)
+    return pids + [postgres] if postgres else pids
+
+
+def wait_until_gone(proc, pids, output, timeout=60):
+    """Wait for proc to end and every one of pids with it; returns the rest of proc's output."""
+    rest, _ = proc.communicate(timeout=timeout)
+    deadline = time.monotonic() + 15
+    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if alive(pid)], 'processes left running:\n' + output + rest
+    return rest
+
+
+def alive(pid):
+    """True while pid runs (a zombie has ended)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
