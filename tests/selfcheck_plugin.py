@@ -6,17 +6,88 @@ SELFCHECK_RESULTS=<a file>. It keeps the tests tests/selfchecks.py lists for
 the part, runs each after the checks it needs (and skips it when one of those
 failed), and writes each outcome to SELFCHECK_RESULTS as JSON, with one
 sentence of what happened instead of a traceback.
+
+Each check has CHECK_LIMIT seconds to run, and whatever of the folder's code it
+started and left running is ended when it ends (the processes that session-scoped
+fixtures start, such as the embedded servers, are kept until the run ends).
 """
 
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
 import selfchecks
 
-_state = {'compare': None, 'outcomes': {}, 'results': {}}
+_state = {'compare': None, 'outcomes': {}, 'results': {}, 'kept': set()}
+
+CHECK_LIMIT = 120  # seconds: a check that had not finished by then fails
+SHOWN = 2000  # characters of what a process printed, kept for the hints
+
+
+class CheckTimeout(Exception):
+    """A check ran longer than CHECK_LIMIT: the folder's code did not answer, or loops."""
+
+
+def _processes():
+    import checkpoint  # tools/checkpoint.py, on the path once pytest has read its settings
+
+    return checkpoint.processes_of_run(checkpoint.SELFCHECK_MARK, os.environ.get(checkpoint.SELFCHECK_MARK))
+
+
+def _end_leftovers(before):
+    """End what the check started and left running, except what session fixtures keep."""
+    import checkpoint
+    import psutil
+
+    kept = _state['kept']
+    left = set()
+    for proc in _processes() - before - kept:
+        try:
+            if not kept.intersection(proc.parents()):
+                left.add(proc)
+        except psutil.Error:
+            pass
+    checkpoint.end_processes(left)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.scope == 'function':
+        return (yield)
+    before = _processes()
+    try:
+        return (yield)
+    finally:
+        _state['kept'] |= _processes() - before
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _processes()
+    try:
+        return (yield)
+    finally:
+        _end_leftovers(before)
+
+
+def _on_alarm(number, frame):
+    raise CheckTimeout('the check had not finished after {} s'.format(CHECK_LIMIT))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    if not hasattr(signal, 'SIGALRM'):  # Windows
+        return (yield)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(CHECK_LIMIT)
+    try:
+        return (yield)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _table():
@@ -86,7 +157,8 @@ def pytest_runtest_logreport(report):
         if previous is None or previous['status'] == 'pass':  # a failed teardown spoils a pass
             # For the hints: the exception's lines and what the processes printed, not test source.
             errors = [line for line in report.longreprtext.splitlines() if line.startswith('E ')]
-            raw = '\n'.join(errors + ['--- {} ---\n{}'.format(*s) for s in report.sections])
+            shown = ['--- {} ---\n{}'.format(name, text[-SHOWN:]) for name, text in report.sections]
+            raw = '\n'.join(errors[-50:] + shown)
             results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw}
     outcomes = [r['status'] for r in results.values()]
     _state['outcomes'][name] = (
@@ -145,6 +217,8 @@ def what_happened(excinfo, compare):
 
 def _what_happened(excinfo, compare):
     value = excinfo.value
+    if isinstance(value, CheckTimeout):
+        return '{}: the app did not answer, or loops'.format(value) + _in_learners_folder(excinfo)
     if isinstance(value, SystemExit):
         return 'the app stopped: {}'.format(shorten(value.code))
     if excinfo.errisinstance(pytest.fail.Exception) and 'DID NOT RAISE' in str(value):
