@@ -39,8 +39,9 @@ def _processes():
 
 def _end_leftovers(before):
     """End what the check started and left running, except what session fixtures keep."""
-    import checkpoint
     import psutil
+
+    import checkpoint
 
     kept = _state['kept']
     left = set()

@@ -271,7 +271,7 @@ def describe(processes):
     names = []
     for proc in processes:
         try:
-            names.append(' '.join(proc.cmdline()[:3]) or proc.name())
+            names.append(shorten(' '.join(' '.join(proc.cmdline()).split())[:60]) or proc.name())
         except psutil.Error:
             pass
     shown = ', '.join(sorted(set(names))[:3]) + (', …' if len(set(names)) > 3 else '')
