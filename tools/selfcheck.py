@@ -45,6 +45,7 @@ IGNORED = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', 
 IMPORTS = "app.py imports with the checkpoint's packages and defines app"
 
 IMPORT_LIMIT = float(os.environ.get('SELFCHECK_IMPORT_LIMIT') or 20)  # seconds
+CHECKS_LIMIT = 30 * 60  # seconds for all the checks (each has a limit of its own too)
 SHOWN_LINES = 10  # of what the folder's code printed, where it explains a failure
 LINE_LIMIT = 200  # characters of one such line
 # What the development server (app.run()) prints when it starts, or cannot.
@@ -440,7 +441,9 @@ def run_checks(report, short, part, copy, verbose):
         proc = start(command, copy, env, output=None if verbose else subprocess.PIPE)
         tail = Tail(proc.stdout) if proc.stdout else None
         try:
-            returncode = proc.wait()
+            returncode = proc.wait(CHECKS_LIMIT)
+        except subprocess.TimeoutExpired:
+            returncode = 'none: the checks had not finished after {} minutes'.format(CHECKS_LIMIT // 60)
         finally:
             end(proc, interrupt=proc.poll() is None)
             if tail:

@@ -411,15 +411,30 @@ def test_part1_code_writing_outside_its_folder_leaves_the_folder_and_the_checkpo
 def test_part1_a_very_large_output_is_shown_by_its_last_lines(watched, tmp_path):
     top = (
         "print('y' * 10_000_000)\n"
-        "for n in range(1_000_000):\n    print('line', n, 'x' * 80)\n"
+        "for n in range(200_000):\n    print('line', n, 'x' * 80)\n"
         "raise RuntimeError('planted after much output')\n"
     )
     result, data = watched.run('part1', with_app_py(tmp_path, top))
     red = the_red_line(result, data, IMPORTS)
     assert 'RuntimeError: planted after much output' in red['message'], result.stdout
-    assert 'line 999999 ' in red['message'] and 'line 1 ' not in red['message']
+    assert 'line 199999 ' in red['message'] and 'line 1 ' not in red['message']
     assert len(result.stdout) < 10_000 and len(json.dumps(data)) < 10_000
     assert watched.seconds < 30, result.stdout
+
+
+def test_part1_a_request_the_app_never_answers_fails_its_check_in_time(watched, tmp_path):
+    folder = with_app_py(tmp_path)
+    edit(
+        folder / 'app.py',
+        '    return "Hello {}',
+        "    while name == 'Ada':\n        pass\n    return \"Hello {}",
+    )
+    result, data = watched.run('part1', folder, SELFCHECK_REQUEST_LIMIT='2')
+    red = the_red_line(result, data, 'GET /<name> greets the name')
+    assert red['message'].startswith('the app had not answered GET /Ada after 2 s (app.py, line'), (
+        result.stdout
+    )
+    assert watched.seconds < 60, result.stdout
 
 
 @pytest.mark.parametrize('name', ['SIGINT', 'SIGTERM'])
