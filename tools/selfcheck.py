@@ -190,7 +190,11 @@ def end(proc, interrupt=False, grace=3):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        checkpoint.end_processes(leftovers(), grace)
+        for _ in range(10):  # one that is ending may have started another meanwhile
+            found = leftovers()
+            if not found:
+                break
+            checkpoint.end_processes(found, grace)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -266,17 +270,18 @@ def listening(proc):
 
 
 def describe(processes):
-    """'2 processes: sleep 600, python worker.py'"""
+    """'2 processes running (sleep 600, python worker.py)'"""
     import psutil
 
-    names = []
+    names = set()
     for proc in processes:
         try:
-            names.append(shorten(' '.join(' '.join(proc.cmdline()).split())[:60]) or proc.name())
+            command = proc.cmdline() or [proc.name()]
+            names.add(' '.join(' '.join([Path(command[0]).name, *command[1:]]).split())[:60])
         except psutil.Error:
             pass
-    shown = ', '.join(sorted(set(names))[:3]) + (', …' if len(set(names)) > 3 else '')
-    return '{} process{}: {}'.format(len(processes), '' if len(processes) == 1 else 'es', shown)
+    shown = ', '.join(sorted(names)[:3]) + (', …' if len(names) > 3 else '')
+    return '{} process{} running ({})'.format(len(processes), '' if len(processes) == 1 else 'es', shown)
 
 
 def ignored(folder, names):
@@ -382,8 +387,8 @@ def import_app(copy, env):
         return None, problem + tail.shown(), ''
     if left:
         problem = (
-            'importing app.py left {} running: app.py starts it on import, so every import '
-            '(each flask command, each gunicorn worker) would start another'.format(left)
+            'importing app.py left {}: app.py starts processes on import, so every import '
+            '(each flask command, each gunicorn worker) would start more'.format(left)
         )
         return None, problem + tail.shown(), 'left a process running at import'
     if not result_file.exists():
@@ -597,3 +602,5 @@ if __name__ == '__main__':
         sys.exit(main())
     except BrokenPipeError:  # the report piped into head or less, which quit early
         sys.exit(1)
+    except Stopped:  # before the folder's code ran, or after it ended
+        sys.exit(130)

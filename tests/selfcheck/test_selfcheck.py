@@ -323,9 +323,9 @@ def test_part1_a_folder_with_nothing_to_check_gives_one_line(what, tmp_path):
 IMPORTS = "app.py imports with the checkpoint's packages"
 
 
-def with_app_py(tmp_path, top='', old=None, new=None):
-    """A copy of part 1 whose app.py starts with top (and has old replaced with new)."""
-    folder = copy_of('part1', tmp_path)
+def with_app_py(tmp_path, top='', old=None, new=None, short='part1'):
+    """A copy of the part whose app.py starts with top (and has old replaced with new)."""
+    folder = copy_of(short, tmp_path)
     if old is not None:
         edit(folder / 'app.py', old, new)
     path = folder / 'app.py'
@@ -356,7 +356,7 @@ SLEEPER = "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_sessi
 def test_part1_a_process_started_at_import_is_named_and_ended(watched, tmp_path):
     result, data = watched.run('part1', with_app_py(tmp_path, SLEEPER))
     red = the_red_line(result, data, IMPORTS)
-    assert 'importing app.py left 1 process: sleep 600 running' in red['message'], result.stdout
+    assert 'importing app.py left 1 process running (sleep 600)' in red['message'], result.stdout
     assert 'Procfile' in red['help']
     assert watched.seconds < 15, result.stdout
 
@@ -368,6 +368,15 @@ def test_part1_an_endless_loop_at_import_is_reported_after_the_limit(watched, tm
     red = the_red_line(result, data, IMPORTS)
     assert 'importing app.py had not finished after 3 s; it printed nothing' in red['message'], result.stdout
     assert watched.seconds < 3 + 12, result.stdout
+
+
+def test_part4_a_worker_started_from_app_py_is_named_and_ended(watched, tmp_path):
+    top = "import subprocess\nimport sys\n\nsubprocess.Popen([sys.executable, 'worker.py'])\n"
+    result, data = watched.run('part4', with_app_py(tmp_path, top, short='part4'))
+    red = the_red_line(result, data, IMPORTS)
+    assert re.search(r'importing app.py left \d+ process(es)? running \(python worker.py\)', red['message'])
+    assert 'Procfile' in red['help']
+    assert watched.seconds < 30, result.stdout
 
 
 FORKS = """import os, time
@@ -383,7 +392,7 @@ for _ in range(40):
 def test_part1_a_fork_of_many_children_is_ended(watched, tmp_path):
     result, data = watched.run('part1', with_app_py(tmp_path, FORKS))
     red = the_red_line(result, data, IMPORTS)
-    assert re.search(r'left \d+ processes', red['message']), result.stdout
+    assert re.search(r'left \d+ processes running \(python', red['message']), result.stdout
     assert watched.seconds < 20, result.stdout
 
 
