@@ -6,17 +6,139 @@ SELFCHECK_RESULTS=<a file>. It keeps the tests tests/selfchecks.py lists for
 the part, runs each after the checks it needs (and skips it when one of those
 failed), and writes each outcome to SELFCHECK_RESULTS as JSON, with one
 sentence of what happened instead of a traceback.
+
+Each check has CHECK_LIMIT seconds to run, and each request to the app through
+Flask's test client REQUEST_LIMIT seconds. Whatever of the folder's code a check
+started and left running is ended when it ends (the processes that session-scoped
+fixtures start, such as the embedded servers, are kept until the run ends).
 """
 
+import contextlib
 import json
 import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
 import selfchecks
 
-_state = {'compare': None, 'outcomes': {}, 'results': {}}
+_state = {'compare': None, 'outcomes': {}, 'results': {}, 'kept': set()}
+
+# Seconds. SELFCHECK_REQUEST_LIMIT in the environment shortens the second, for the self-check's own tests.
+CHECK_LIMIT = 120  # a check that had not finished by then fails
+REQUEST_LIMIT = float(os.environ.get('SELFCHECK_REQUEST_LIMIT') or 15)  # the app's answer to one request
+SHOWN = 2000  # characters of what a process printed, kept for the hints
+
+
+class CheckTimeout(BaseException):
+    """A check or a request took too long: the folder's code did not answer, or loops.
+
+    Not an Exception, so that Flask's error handling does not turn it into a 500 answer.
+    """
+
+
+def _processes():
+    import checkpoint  # tools/checkpoint.py, on the path once pytest has read its settings
+
+    return checkpoint.processes_of_run(checkpoint.SELFCHECK_MARK, os.environ.get(checkpoint.SELFCHECK_MARK))
+
+
+def _end_leftovers(before):
+    """End what the check started and left running, except what session fixtures keep."""
+    import psutil
+
+    import checkpoint
+
+    kept = _state['kept']
+    left = set()
+    for proc in _processes() - before - kept:
+        try:
+            if not kept.intersection(proc.parents()):
+                left.add(proc)
+        except psutil.Error:
+            pass
+    checkpoint.end_processes(left)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.scope == 'function':
+        return (yield)
+    before = _processes()
+    try:
+        return (yield)
+    finally:
+        _state['kept'] |= _processes() - before
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _processes()
+    try:
+        return (yield)
+    finally:
+        _end_leftovers(before)
+
+
+# --- deadlines: SIGALRM raises CheckTimeout in the check (POSIX; none on Windows) --------
+
+_deadlines = []  # (time.monotonic() by when, what to say)
+
+
+def _arm():
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    if _deadlines:
+        first = min(when for when, _ in _deadlines)
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, first - time.monotonic()))
+
+
+def _on_alarm(number, frame):
+    due = [entry for entry in _deadlines if entry[0] <= time.monotonic() + 0.01]
+    if due:
+        raise CheckTimeout(min(due)[1])
+    _arm()
+
+
+@contextlib.contextmanager
+def deadline(seconds, message):
+    if not hasattr(signal, 'SIGALRM'):
+        yield
+        return
+    entry = (time.monotonic() + seconds, message)
+    _deadlines.append(entry)
+    _arm()
+    try:
+        yield
+    finally:
+        _deadlines.remove(entry)
+        _arm()
+
+
+def pytest_configure(config):
+    if hasattr(signal, 'SIGALRM'):
+        signal.signal(signal.SIGALRM, _on_alarm)
+    import werkzeug.test  # Flask's test client is werkzeug's
+
+    original = werkzeug.test.Client.open
+
+    def open_with_a_deadline(self, *args, **kwargs):
+        first = args[0] if args else kwargs.get('path', '/')
+        method = getattr(first, 'method', kwargs.get('method', 'GET'))
+        said = 'the app had not answered {} {} after {:g} s'.format(
+            method, shorten(getattr(first, 'path', first), 60), REQUEST_LIMIT
+        )
+        with deadline(REQUEST_LIMIT, said):
+            return original(self, *args, **kwargs)
+
+    werkzeug.test.Client.open = open_with_a_deadline
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with deadline(CHECK_LIMIT, 'the check had not finished after {} s'.format(CHECK_LIMIT)):
+        return (yield)
 
 
 def _table():
@@ -86,7 +208,8 @@ def pytest_runtest_logreport(report):
         if previous is None or previous['status'] == 'pass':  # a failed teardown spoils a pass
             # For the hints: the exception's lines and what the processes printed, not test source.
             errors = [line for line in report.longreprtext.splitlines() if line.startswith('E ')]
-            raw = '\n'.join(errors + ['--- {} ---\n{}'.format(*s) for s in report.sections])
+            shown = ['--- {} ---\n{}'.format(name, text[-SHOWN:]) for name, text in report.sections]
+            raw = '\n'.join(errors[-50:] + shown)
             results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw}
     outcomes = [r['status'] for r in results.values()]
     _state['outcomes'][name] = (
@@ -145,6 +268,8 @@ def what_happened(excinfo, compare):
 
 def _what_happened(excinfo, compare):
     value = excinfo.value
+    if isinstance(value, CheckTimeout):
+        return str(value) + _in_learners_folder(excinfo)
     if isinstance(value, SystemExit):
         return 'the app stopped: {}'.format(shorten(value.code))
     if excinfo.errisinstance(pytest.fail.Exception) and 'DID NOT RAISE' in str(value):

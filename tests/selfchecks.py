@@ -358,6 +358,21 @@ SECRET_FROM_ENV = (
 D = 'differences.html'
 HINTS = (
     (
+        None,
+        r'started a server at import',
+        "Keep app.run() under if __name__ == '__main__': so that only python app.py runs the "
+        'development server. flask run and gunicorn import app.py and start a server of their own: '
+        'they need no app.run().',
+        P1 + '#a-first-route',
+    ),
+    (
+        None,
+        r'left a process running at import',
+        'Start other processes from the Procfile (for example worker: python worker.py) or by hand, '
+        'not when app.py is imported.',
+        P1 + '#serve-it-as-a-host-does',
+    ),
+    (
         'test_hello_name_escapes_html',
         r'<',
         'Pass the name through escape() (from markupsafe) before you put it into the answer: '

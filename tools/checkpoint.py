@@ -125,6 +125,47 @@ def _descendants(processes):
     return found
 
 
+# Set in the environment of everything the self-check (tools/selfcheck.py) runs of a
+# learner's code, to a value of the run's own: a process that left its parent's process
+# group and tree (a new session, a double fork) still carries it.
+SELFCHECK_MARK = 'FBE_SELFCHECK_RUN'
+
+
+def processes_of_run(mark=SELFCHECK_MARK, value=None):
+    """This process's descendants, and every process whose environment has mark=value."""
+    import psutil
+
+    me = psutil.Process()
+    found = set(me.children(recursive=True))
+    if value:
+        for proc in psutil.process_iter():
+            try:
+                if proc.environ().get(mark) == value:
+                    found.add(proc)
+            except psutil.Error:  # ended meanwhile, a zombie, or another user's
+                pass
+    found.discard(me)
+    return found
+
+
+def end_processes(found, grace=3):
+    """SIGTERM to each psutil.Process in found, SIGKILL to those alive after grace seconds."""
+    import psutil
+
+    for proc in found:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(found, timeout=grace)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+
+
 def _signal(proc, sig):
     try:
         if os.name == 'posix':

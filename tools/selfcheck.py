@@ -5,17 +5,31 @@ tests/selfchecks.py) against a copy of FOLDER, and prints one line per check,
 grouped by the sections of the part's page. The folder itself is never
 modified; its .env, virtual environments and __pycache__ are left out of the copy.
 Exit status: 0 when every check passes, 1 when one fails, 2 when none could run.
+
+Whatever the folder's code does, the self-check answers in bounded time and leaves
+no process of it behind: its code runs in process groups of the self-check's own,
+each process marked in its environment (checkpoint.SELFCHECK_MARK), and whatever
+is left of it is ended after each stage, on Ctrl-C, on SIGTERM and on an error.
+Its output is read by a thread that keeps only the last lines. Importing app.py
+has IMPORT_LIMIT seconds (SELFCHECK_IMPORT_LIMIT in the environment changes it,
+for the self-check's own tests).
 """
 
 import argparse
+import collections
 import importlib.util
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
+import threading
+import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +37,19 @@ sys.path.insert(0, str(ROOT / 'tests'))
 
 import selfchecks  # noqa: E402 - tests/selfchecks.py, the table of checks
 
+import checkpoint  # noqa: E402 - tools/checkpoint.py: ending processes
+
 # Never copied: the learner's own settings and environments, and caches.
 IGNORED = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
 
 IMPORTS = "app.py imports with the checkpoint's packages and defines app"
+
+IMPORT_LIMIT = float(os.environ.get('SELFCHECK_IMPORT_LIMIT') or 20)  # seconds
+CHECKS_LIMIT = 30 * 60  # seconds for all the checks (each has a limit of its own too)
+SHOWN_LINES = 10  # of what the folder's code printed, where it explains a failure
+LINE_LIMIT = 200  # characters of one such line
+# What the development server (app.run()) prints when it starts, or cannot.
+SERVER_SAYS = re.compile(r'Running on https?://\S+|Port \d+ is in use by another program')
 
 # Run in the copy by the doctor stage: import app.py as the tests will, and say what it defines.
 DOCTOR = r"""
@@ -52,7 +75,8 @@ else:
     out['migrate'] = 'migrate' in getattr(app, 'extensions', {})
     out['Result'] = hasattr(sys.modules.get('models'), 'Result')
     out['count_and_save_words'] = callable(getattr(module, 'count_and_save_words', None))
-print('SELFCHECK ' + json.dumps(out))
+with open(sys.argv[1], 'w') as file:
+    json.dump(out, file)
 """
 
 
@@ -73,19 +97,191 @@ def main(argv=None):
     folder = Path(args.folder).expanduser()
     if not folder.is_dir():
         return report.error('There is no folder at {}.'.format(folder))
+    become_subreaper()
     with tempfile.TemporaryDirectory(prefix='fbe-check-') as scratch:
         copy = Path(scratch) / part.folder
         shutil.copytree(folder, copy, ignore=ignored, symlinks=True)
         if not any(p.is_file() for p in copy.rglob('*')):
             return report.error('{} is empty: there is nothing to check.'.format(folder))
         print('Checking {} against {} ...'.format(folder, part.folder), flush=True)
-        doctor(report, part, copy)
-        if report.failed():
-            first = next(row for row in report.rows if row[4] == 'fail')
-            report.skip_rest('needs 0.{} to pass first'.format(first[2]))
-        else:
-            run_checks(report, short, part, copy, args.verbose)
+        try:
+            doctor(report, part, copy)
+            if report.failed():
+                first = next(row for row in report.rows if row[4] == 'fail')
+                report.skip_rest('needs 0.{} to pass first'.format(first[2]))
+            else:
+                run_checks(report, short, part, copy, args.verbose)
+        except Stopped as stop:
+            print('\ncheck-{}: stopped ({}); no process of the folder\'s code is left.'.format(short, stop))
+            return 130
     return report.finish()
+
+
+# --- the folder's processes ------------------------------------------------------------
+
+
+class Stopped(BaseException):
+    """Ctrl-C, SIGTERM or a closed terminal: stop the checks and everything they started."""
+
+
+def on_signal(number, frame):
+    raise Stopped(signal.Signals(number).name)
+
+
+def become_subreaper():
+    """Linux: become the parent of orphans of the folder's code, so that the sweeps find them."""
+    if sys.platform.startswith('linux'):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+RUN_ID = uuid.uuid4().hex
+
+
+def start(args, cwd, env, output=subprocess.PIPE):
+    """Start the folder's code in a session of its own, marked as this run's."""
+    env = dict(env, PYTHONUNBUFFERED='1', **{checkpoint.SELFCHECK_MARK: RUN_ID})
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+        start_new_session=os.name == 'posix',
+    )
+
+
+def leftovers():
+    """Every process of the folder's code still running (this process's descendants, or marked)."""
+    return checkpoint.processes_of_run(checkpoint.SELFCHECK_MARK, RUN_ID)
+
+
+def end(proc, interrupt=False, grace=3):
+    """End proc's process group, then anything else of the folder's code still running.
+
+    interrupt=True gives pytest a Ctrl-C first, so that it stops the servers it started.
+    """
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if interrupt and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        if os.name == 'posix':
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(proc.pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    break
+                try:
+                    proc.wait(grace)
+                except subprocess.TimeoutExpired:
+                    continue
+                if sig == signal.SIGTERM:  # the group may outlive its leader
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                break
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for _ in range(10):  # one that is ending may have started another meanwhile
+            found = leftovers()
+            if not found:
+                break
+            checkpoint.end_processes(found, grace)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Tail:
+    """Read a process's output in a thread, keeping only its last lines (and counting them)."""
+
+    def __init__(self, stream):
+        self.lines = collections.deque(maxlen=SHOWN_LINES)
+        self.partial = b''
+        self.count = 0
+        self.last_output = None
+        self.server = None  # what the development server printed
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        with stream:
+            while True:
+                try:
+                    chunk = os.read(stream.fileno(), 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.last_output = time.monotonic()
+                *complete, partial = (self.partial + chunk).split(b'\n')
+                self.partial = partial[-LINE_LIMIT * 4 :]
+                self.count += len(complete)
+                for line in complete[-SHOWN_LINES:]:
+                    self.lines.append(shorten(line.decode(errors='replace')))
+                if self.server is None:
+                    found = SERVER_SAYS.search(chunk.decode(errors='replace'))
+                    self.server = found.group(0) if found else None
+
+    def join(self, timeout=2):
+        self.thread.join(timeout)
+
+    def text(self):
+        lines = list(self.lines) + ([shorten(self.partial.decode(errors='replace'))] if self.partial else [])
+        return '\n'.join(line for line in lines if line.strip())
+
+    def shown(self):
+        """The last lines, for a report: '' when it printed nothing."""
+        text = self.text()
+        if not text:
+            return ''
+        return '\nthe last lines it printed:\n' + textwrap.indent(text, '  | ')
+
+
+def shorten(line):
+    line = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', line).rstrip()  # colours of a terminal
+    return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + '…'
+
+
+def listening(proc):
+    """'127.0.0.1:5000' where proc or a process it started listens, else None."""
+    import psutil
+
+    try:
+        found = [psutil.Process(proc.pid), *leftovers()]
+    except psutil.Error:
+        return None
+    for each in found:
+        try:
+            for conn in each.net_connections('inet'):
+                if conn.status == psutil.CONN_LISTEN:
+                    return '{}:{}'.format(*conn.laddr)
+        except psutil.Error:
+            pass
+    return None
+
+
+def describe(processes):
+    """'2 processes running (sleep 600, python worker.py)'"""
+    import psutil
+
+    names = set()
+    for proc in processes:
+        try:
+            command = proc.cmdline() or [proc.name()]
+            names.add(' '.join(' '.join([Path(command[0]).name, *command[1:]]).split())[:60])
+        except psutil.Error:
+            pass
+    shown = ', '.join(sorted(names)[:3]) + (', …' if len(names) > 3 else '')
+    return '{} process{} running ({})'.format(len(processes), '' if len(processes) == 1 else 'es', shown)
 
 
 def ignored(folder, names):
@@ -118,24 +314,14 @@ def doctor(report, part, copy):
         DATABASE_URL='postgresql://127.0.0.1:9/selfcheck',
         REDIS_URL='redis://127.0.0.1:9/0',
     )
-    try:
-        result = subprocess.run(
-            [sys.executable, '-c', DOCTOR], cwd=copy, env=env, capture_output=True, text=True, timeout=120
-        )
-    except subprocess.TimeoutExpired:
-        report.add_doctor(IMPORTS, 'importing app.py took more than two minutes')
+    found, problem, raw = import_app(copy, env)
+    if problem:
+        report.add_doctor(IMPORTS, problem, raw)
         return
-    lines = [line for line in result.stdout.splitlines() if line.startswith('SELFCHECK ')]
-    if not lines:
-        output = result.stderr or result.stdout
-        report.add_doctor(
-            IMPORTS, 'importing app.py failed: ' + selfcheck_plugin().error_line(output), output
-        )
-        return
-    found = json.loads(lines[-1].removeprefix('SELFCHECK '))
     if 'error' in found:
+        error, _, shown = found['error'].partition('\n')
         where = ' ({})'.format(found['where']) if 'where' in found else ''
-        report.add_doctor(IMPORTS, found['error'] + where, found.get('raw', ''))
+        report.add_doctor(IMPORTS, error + where + ('\n' + shown if shown else ''), found.get('raw', ''))
         return
     report.add_doctor(IMPORTS, None if found['app'] else 'app.py has no module-level app = Flask(__name__)')
     if 'models.py' in part.files:
@@ -152,6 +338,69 @@ def doctor(report, part, copy):
             'app.py defines count_and_save_words(url), the job the worker runs',
             None if found['count_and_save_words'] else 'there is no function count_and_save_words in app.py',
         )
+
+
+def import_app(copy, env):
+    """Import app.py in a process of its own and watch it.
+
+    Returns (what it defines, None, '') or (None, what went wrong, output for the hints).
+    """
+    result_file = copy.parent / 'imported.json'  # outside the copy, removed with it
+    began = time.monotonic()
+    proc = start([sys.executable, '-c', DOCTOR, str(result_file)], copy, env)
+    tail = Tail(proc.stdout)
+    port, server_since = None, None
+    try:
+        while proc.poll() is None:
+            waited = time.monotonic() - began
+            if waited > IMPORT_LIMIT:
+                break
+            port = port or listening(proc)
+            if (port or tail.server) and not server_since:
+                server_since = time.monotonic()
+            if server_since and time.monotonic() - server_since > 1:  # and the import goes on
+                break
+            time.sleep(0.1)
+        waited = time.monotonic() - began
+        finished = proc.poll() is not None
+        left = leftovers() if finished else set()
+        left = describe(left) if left else ''  # now: they are ended next
+    finally:
+        end(proc)
+        tail.join()
+    if port or tail.server:
+        saw = ['it listens on ' + port] if port else []
+        saw += ['it printed "{}"'.format(tail.server)] if tail.server else []
+        problem = 'importing app.py started a server ({}; found after {:.1f} s): app.run() runs on import'
+        problem = problem.format(' and '.join(saw), waited)
+        return None, problem + tail.shown(), 'started a server at import'
+    if not finished:
+        if tail.last_output is None:
+            saw = 'it printed nothing'
+        elif time.monotonic() - tail.last_output < 2:
+            saw = 'its output was still coming ({} lines)'.format(tail.count)
+        else:
+            saw = 'it printed {} lines, then nothing for {:.0f} s'.format(
+                tail.count, time.monotonic() - tail.last_output
+            )
+        problem = 'importing app.py had not finished after {:.0f} s; {}'.format(waited, saw)
+        return None, problem + tail.shown(), ''
+    if left:
+        problem = (
+            'importing app.py left {}: app.py starts processes on import, so every import '
+            '(each flask command, each gunicorn worker) would start more'.format(left)
+        )
+        return None, problem + tail.shown(), 'left a process running at import'
+    if not result_file.exists():
+        output = tail.text()
+        problem = 'importing app.py failed: ' + (
+            selfcheck_plugin().error_line(output) or 'it printed nothing'
+        )
+        return None, problem + tail.shown(), output
+    found = json.loads(result_file.read_text())
+    if 'error' in found:  # what it printed before the error may explain it
+        found['error'] += tail.shown()
+    return found, None, ''
 
 
 def clean_env():
@@ -174,32 +423,42 @@ def selfcheck_plugin():
 def run_checks(report, short, part, copy, verbose):
     with tempfile.TemporaryDirectory(prefix='fbe-check-results-') as scratch:
         results_file = Path(scratch) / 'results.json'
+        paths = [str(ROOT / 'tests'), str(ROOT / 'tools'), os.environ.get('PYTHONPATH')]
         env = dict(
             os.environ,
             CHECK_FOLDER=str(copy),
             SELFCHECK_PART=short,
             SELFCHECK_RESULTS=str(results_file),
             PYTHONDONTWRITEBYTECODE='1',
-            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / 'tests'), os.environ.get('PYTHONPATH')])),
+            PYTHONPATH=os.pathsep.join(filter(None, paths)),
         )
-        command = [sys.executable, '-m', 'pytest', 'tests/' + short, '-p', 'selfcheck_plugin']
+        command = [sys.executable, '-m', 'pytest', str(ROOT / 'tests' / short), '-p', 'selfcheck_plugin']
+        command += ['-c', str(ROOT / 'tox.ini'), '--rootdir', str(ROOT)]
         # The browser tests need Playwright and Chromium, and check our page's markup.
-        command += ['--ignore=tests/part4/test_browser.py']
+        command += ['--ignore', str(ROOT / 'tests' / 'part4' / 'test_browser.py')]
         command += ['-p', 'no:cacheprovider', '-q', '--no-header', '-rN', '--tb=short']
         if importlib.util.find_spec('xdist'):
             command += ['-n', '0']  # one process: a check runs after the checks it needs
         if verbose:
             command += ['-v', '-rfEs']
         print('Running the checks (a minute or two) ...', flush=True)
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=not verbose, text=True)
+        # In the copy: what the folder's code writes next to itself goes there, and is removed.
+        proc = start(command, copy, env, output=None if verbose else subprocess.PIPE)
+        tail = Tail(proc.stdout) if proc.stdout else None
+        try:
+            returncode = proc.wait(CHECKS_LIMIT)
+        except subprocess.TimeoutExpired:
+            returncode = 'none: the checks had not finished after {} minutes'.format(CHECKS_LIMIT // 60)
+        finally:
+            end(proc, interrupt=proc.poll() is None)
+            if tail:
+                tail.join()
         results = json.loads(results_file.read_text()) if results_file.exists() else None
-    if result.returncode not in (0, 1) or results is None:
-        output = (result.stdout or '') + (result.stderr or '')
-        tail = ' '.join(output.strip().splitlines()[-3:])
+    if returncode not in (0, 1) or results is None:
+        output = tail.text() if tail else ''
+        last = ' '.join(output.strip().splitlines()[-3:])
         report.skip_rest('not run')
-        return report.error(
-            'The checks could not run (pytest exit status {}). {}'.format(result.returncode, tail)
-        )
+        return report.error('The checks could not run (pytest exit status {}). {}'.format(returncode, last))
     for number, section, check in selfchecks.checks(part):
         report.add(number, section, check, results.get(check.test, []))
 
@@ -275,7 +534,7 @@ class Report:
                 shown = number
             print(self.paint('  {} {}.{} {}'.format(self.MARKS[status], number, count, title), status))
             if message and status == 'fail':
-                print('        {}'.format(message))
+                print(textwrap.indent(message, ' ' * 8))
             elif message and status == 'skip' and message != said:  # once for a run of the same reason
                 print('        skipped: {}'.format(message))
             said = message if status == 'skip' else None
@@ -335,7 +594,13 @@ def hint(test, text):
 if __name__ == '__main__':
     if hasattr(sys.stdout, 'reconfigure'):
         sys.stdout.reconfigure(errors='replace')
+    for number in (signal.SIGTERM, getattr(signal, 'SIGHUP', None)):
+        if number is not None:
+            signal.signal(number, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         sys.exit(main())
     except BrokenPipeError:  # the report piped into head or less, which quit early
         sys.exit(1)
+    except Stopped:  # before the folder's code ran, or after it ended
+        sys.exit(130)

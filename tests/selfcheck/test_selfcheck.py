@@ -5,10 +5,13 @@ Run with the part's packages: tox -e checker-part1 ... checker-part4 (.ci/run ru
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -21,15 +24,55 @@ ARTICLE_PART1 = Path(__file__).parent / 'article_part1'
 PARTS = sorted(selfchecks.PARTS)
 
 
-def run_selfcheck(short, folder, tmp_path):
+def run_selfcheck(short, folder, tmp_path, **env):
     """Run the self-check as tox -e check-partN does; returns (completed process, JSON report or None)."""
     report = tmp_path / 'report.json'
     command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'selfcheck.py'), 'check-' + short, str(folder)]
     result = subprocess.run(
-        command + ['--json', str(report)], capture_output=True, text=True, timeout=900, cwd=tmp_path
+        command + ['--json', str(report)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+        env=dict(os.environ, **env),
     )
     data = json.loads(report.read_text()) if report.exists() else None
     return result, data
+
+
+class Watched:
+    """Run the self-check with its own temporary folder and a mark of this test's in its environment.
+
+    After the run, left() lists the processes that still carry the mark (the folder's code
+    inherits it), and scratch is where the self-check made its working copy.
+    """
+
+    def __init__(self, tmp_path):
+        self.tmp_path, self.mark = tmp_path, uuid.uuid4().hex
+        self.scratch = tmp_path / 'scratch'
+        self.scratch.mkdir()
+
+    def env(self, **env):
+        return dict(env, TMPDIR=str(self.scratch), SELFCHECK_TEST_MARK=self.mark)
+
+    def run(self, short, folder, **env):
+        began = time.monotonic()
+        result, data = run_selfcheck(short, folder, self.tmp_path, **self.env(**env))
+        self.seconds = time.monotonic() - began
+        return result, data
+
+    def left(self):
+        return checkpoint.processes_of_run('SELFCHECK_TEST_MARK', self.mark)
+
+
+@pytest.fixture
+def watched(tmp_path):
+    watch = Watched(tmp_path)
+    yield watch
+    left = watch.left()
+    checkpoint.end_processes(left)  # not to disturb the next tests
+    assert not left, 'the self-check left these running: {}'.format(left)
+    assert not list(watch.scratch.glob('fbe-check-*')), 'the working copy is still there'
 
 
 def copy_of(short, tmp_path):
@@ -273,3 +316,151 @@ def test_part1_a_folder_with_nothing_to_check_gives_one_line(what, tmp_path):
     assert_schema(data)
     assert data['status'] == 'error' and data['checks'] == []
     assert data['message'] in result.stderr
+
+
+# --- whatever the folder's code does, the self-check answers in time and leaves nothing running ---
+
+IMPORTS = "app.py imports with the checkpoint's packages"
+
+
+def with_app_py(tmp_path, top='', old=None, new=None, short='part1'):
+    """A copy of the part whose app.py starts with top (and has old replaced with new)."""
+    folder = copy_of(short, tmp_path)
+    if old is not None:
+        edit(folder / 'app.py', old, new)
+    path = folder / 'app.py'
+    path.write_text(top + path.read_text())
+    return folder
+
+
+def the_red_line(result, data, check):
+    assert result.returncode == 1, result.stdout + result.stderr
+    red = red_lines(data)
+    assert len(red) == 1 and check in red[0]['name'], result.stdout
+    assert 'Traceback' not in result.stdout + result.stderr
+    return red[0]
+
+
+def test_part1_a_server_started_at_import_is_named_at_once(watched, tmp_path):
+    folder = with_app_py(tmp_path, old="if __name__ == '__main__':\n    app.run()", new='app.run()')
+    result, data = watched.run('part1', folder)
+    red = the_red_line(result, data, IMPORTS)
+    assert 'importing app.py started a server' in red['message'], result.stdout
+    assert "__main__" in red['help'] and 'flask run' in red['help']
+    assert watched.seconds < 15, result.stdout  # not the import's 20 s
+
+
+SLEEPER = "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+
+
+def test_part1_a_process_started_at_import_is_named_and_ended(watched, tmp_path):
+    result, data = watched.run('part1', with_app_py(tmp_path, SLEEPER))
+    red = the_red_line(result, data, IMPORTS)
+    assert 'importing app.py left 1 process running (sleep 600)' in red['message'], result.stdout
+    assert 'Procfile' in red['help']
+    assert watched.seconds < 15, result.stdout
+
+
+def test_part1_an_endless_loop_at_import_is_reported_after_the_limit(watched, tmp_path):
+    result, data = watched.run(
+        'part1', with_app_py(tmp_path, 'while True:\n    pass\n'), SELFCHECK_IMPORT_LIMIT='3'
+    )
+    red = the_red_line(result, data, IMPORTS)
+    assert 'importing app.py had not finished after 3 s; it printed nothing' in red['message'], result.stdout
+    assert watched.seconds < 3 + 12, result.stdout
+
+
+def test_part4_a_worker_started_from_app_py_is_named_and_ended(watched, tmp_path):
+    top = "import subprocess\nimport sys\n\nsubprocess.Popen([sys.executable, 'worker.py'])\n"
+    result, data = watched.run('part4', with_app_py(tmp_path, top, short='part4'))
+    red = the_red_line(result, data, IMPORTS)
+    assert re.search(r'importing app.py left \d+ process(es)? running \(python worker.py\)', red['message'])
+    assert 'Procfile' in red['help']
+    assert watched.seconds < 30, result.stdout
+
+
+FORKS = """import os, time
+for _ in range(40):
+    if os.fork() == 0:  # a child in a session of its own, whose child outlives it
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(600)
+        os._exit(0)
+"""
+
+
+def test_part1_a_fork_of_many_children_is_ended(watched, tmp_path):
+    result, data = watched.run('part1', with_app_py(tmp_path, FORKS))
+    red = the_red_line(result, data, IMPORTS)
+    assert re.search(r'left \d+ processes running \(python', red['message']), result.stdout
+    assert watched.seconds < 20, result.stdout
+
+
+OUTSIDE = """from pathlib import Path
+Path('written-by-app.txt').write_text('here')
+Path(__file__).resolve().parent.parent.joinpath('written-by-app.txt').write_text('next to the folder')
+Path('..', 'written-by-app-2.txt').write_text('next to the working directory')
+"""
+
+
+def test_part1_code_writing_outside_its_folder_leaves_the_folder_and_the_checkpoint_as_they_were(
+    watched, tmp_path
+):
+    folder = with_app_py(tmp_path, OUTSIDE)
+    before, checkpoint_before = fingerprint(folder), fingerprint(checkpoint.ROOT / 'part1-setup')
+    result, data = watched.run('part1', folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data['status'] == 'pass'
+    assert fingerprint(folder) == before
+    assert fingerprint(checkpoint.ROOT / 'part1-setup') == checkpoint_before
+    everywhere = [checkpoint.ROOT, checkpoint.ROOT.parent, tmp_path, watched.scratch]
+    assert [p for where in everywhere for p in where.glob('written-by-app*')] == []
+
+
+def test_part1_a_very_large_output_is_shown_by_its_last_lines(watched, tmp_path):
+    top = (
+        "print('y' * 10_000_000)\n"
+        "for n in range(200_000):\n    print('line', n, 'x' * 80)\n"
+        "raise RuntimeError('planted after much output')\n"
+    )
+    result, data = watched.run('part1', with_app_py(tmp_path, top))
+    red = the_red_line(result, data, IMPORTS)
+    assert 'RuntimeError: planted after much output' in red['message'], result.stdout
+    assert 'line 199999 ' in red['message'] and 'line 1 ' not in red['message']
+    assert len(result.stdout) < 10_000 and len(json.dumps(data)) < 10_000
+    assert watched.seconds < 30, result.stdout
+
+
+def test_part1_a_request_the_app_never_answers_fails_its_check_in_time(watched, tmp_path):
+    folder = with_app_py(tmp_path)
+    edit(
+        folder / 'app.py',
+        '    return "Hello {}',
+        "    while name == 'Ada':\n        pass\n    return \"Hello {}",
+    )
+    result, data = watched.run('part1', folder, SELFCHECK_REQUEST_LIMIT='2')
+    red = the_red_line(result, data, 'GET /<name> greets the name')
+    assert red['message'].startswith('the app had not answered GET /Ada after 2 s (app.py, line'), (
+        result.stdout
+    )
+    assert watched.seconds < 60, result.stdout
+
+
+@pytest.mark.parametrize('name', ['SIGINT', 'SIGTERM'])
+def test_part1_ctrl_c_or_sigterm_ends_everything(name, watched, tmp_path):
+    top = SLEEPER + 'while True:\n    pass\n'
+    command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'selfcheck.py'), 'check-part1']
+    proc = subprocess.Popen(
+        command + [str(with_app_py(tmp_path, top))],
+        env=dict(os.environ, **watched.env()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 15
+    while not [p for p in watched.left() if 'sleep' in p.name()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(getattr(signal, name))
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, output
+    assert 'stopped ({})'.format(name) in output
