@@ -1,4 +1,5 @@
-"""The part pages in a real browser: nothing scrolls sideways, diffs show their colours.
+"""The part pages in a real browser: nothing scrolls sideways, no taught code line wraps at
+1280 px (a line that wraps on a narrower screen is marked), diffs show their colours.
 
     tox -e docs-browser
 
@@ -191,6 +192,7 @@ def test_a_line_that_wraps_on_a_narrow_screen_is_marked(browser, html, part):
     page = browser.new_page(viewport={'width': 800, 'height': HEIGHT})
     try:
         page.goto((html / 'parts' / (part.name + '.html')).as_uri())
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true })")
         boxes = page.evaluate(
             """() => [...document.querySelectorAll('article pre :is(.code-line, .pd-line)')]
                 .map(line => [line, getComputedStyle(line)])
@@ -202,9 +204,16 @@ def test_a_line_that_wraps_on_a_narrow_screen_is_marked(browser, html, part):
         lines = page.evaluate(
             "() => document.querySelectorAll('article pre :is(.code-line, .pd-line)').length"
         )
+        # What is copied (sphinx-copybutton takes innerText) is the code, no marker in it.
+        changed_by_copying = page.evaluate(
+            """() => [...document.querySelectorAll('article pre')]
+                .filter(pre => !pre.closest('.partdiff-diff') && pre.innerText !== pre.textContent)
+                .map(pre => pre.textContent.split('\\n')[0])"""
+        )
     finally:
         page.close()
     assert lines > 0
+    assert changed_by_copying == []
     assert boxes, 'no line wraps at 800 px: nothing to check'
     for image, first_row_offset in boxes:
         assert image.startswith('linear-gradient'), image
