@@ -1,4 +1,5 @@
-"""The part pages in a real browser: nothing scrolls sideways, diffs show their colours.
+"""The part pages in a real browser: nothing scrolls sideways, no taught code line wraps at
+1280 px (a line that wraps on a narrower screen is marked), diffs show their colours.
 
     tox -e docs-browser
 
@@ -145,3 +146,75 @@ def test_copying_a_diff_gives_the_new_lines_one_per_line(open_page, html, part):
         exclude,
     )
     assert copied.rstrip('\n').split('\n') == kept
+
+
+@pytest.mark.parametrize('theme', THEMES)
+@pytest.mark.parametrize('part', PARTS, ids=lambda p: p.name)
+def test_no_taught_code_line_wraps(open_page, part, theme):
+    # A line typed by eye must be the line: at 1280 px no code line outside the collapsed
+    # appendices (a part's README tables, generated files) takes more than one row. Each
+    # line's rows: the height of a Range over its characters, in line heights.
+    page = open_page(part, theme)
+    wrapped = page.evaluate(
+        """() => [...document.querySelectorAll('article pre')].flatMap(pre => {
+            const lineHeight = parseFloat(getComputedStyle(pre).lineHeight);
+            const chars = [];
+            const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode())
+                for (let i = 0; i < node.data.length; i++) chars.push([node, i]);
+            const appendix = pre.closest('details.partdiff-collapsed') !== null;
+            const found = [];
+            let start = 0;
+            for (const line of chars.map(([node, i]) => node.data[i]).join('').split('\\n')) {
+                if (line.trim()) {
+                    const range = document.createRange();
+                    range.setStart(...chars[start]);
+                    const [node, i] = chars[start + line.length - 1];
+                    range.setEnd(node, i + 1);
+                    const rows = Math.round(range.getBoundingClientRect().height / lineHeight);
+                    if (rows > 1) found.push({appendix, rows, line});
+                }
+                start += line.length + 1;
+            }
+            return found;
+        })"""
+    )
+    taught = [w['line'] for w in wrapped if not w['appendix']]
+    print('{} {}: {} wrapped code lines, {} taught'.format(part.name, theme, len(wrapped), len(taught)))
+    assert page.evaluate("() => document.querySelectorAll('article pre').length") > 0
+    assert taught == []
+
+
+@pytest.mark.parametrize('part', PARTS[:2], ids=lambda p: p.name)
+def test_a_line_that_wraps_on_a_narrow_screen_is_marked(browser, html, part):
+    # Below furo's 63em a long line wraps: its continuation rows are indented and carry a
+    # bar (a background of its line box, so copying leaves it out).
+    page = browser.new_page(viewport={'width': 800, 'height': HEIGHT})
+    try:
+        page.goto((html / 'parts' / (part.name + '.html')).as_uri())
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true })")
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('article pre :is(.code-line, .pd-line)')]
+                .map(line => [line, getComputedStyle(line)])
+                .filter(([line, style]) => line.offsetHeight > 1.5 * parseFloat(style.lineHeight))
+                .map(([line, style]) => [
+                    style.backgroundImage, parseFloat(style.paddingLeft) + parseFloat(style.textIndent)
+                ])"""
+        )
+        lines = page.evaluate(
+            "() => document.querySelectorAll('article pre :is(.code-line, .pd-line)').length"
+        )
+        # What is copied (sphinx-copybutton takes innerText) is the code, no marker in it.
+        changed_by_copying = page.evaluate(
+            """() => [...document.querySelectorAll('article pre')]
+                .filter(pre => !pre.closest('.partdiff-diff') && pre.innerText !== pre.textContent)
+                .map(pre => pre.textContent.split('\\n')[0])"""
+        )
+    finally:
+        page.close()
+    assert lines > 0
+    assert changed_by_copying == []
+    assert boxes, 'no line wraps at 800 px: nothing to check'
+    for image, first_row_offset in boxes:
+        assert image.startswith('linear-gradient'), image
+        assert first_row_offset <= 14, first_row_offset  # the first row starts left of the rest
