@@ -12,7 +12,7 @@ project = 'Flask by Example, as tested checkpoints'
 author = 'the project contributors'
 copyright = '2026, ' + author
 
-extensions = ['partdiff', 'codelines', 'sphinx_copybutton']
+extensions = ['partdiff', 'codelines', 'a11y', 'sphinx_copybutton']
 # Where the part folders live; the docs tests point it at a copy.
 partdiff_root = str(ROOT)
 
