@@ -83,6 +83,10 @@ FLASK_SETTINGS = Section(
             'test_env_example_parses_and_configures_the_app',
             '.env.example holds KEY=value lines that configure the app',
         ),
+        Check(
+            'test_flask_run_with_the_env_example_is_in_debug_mode',
+            'flask run with .env.example\'s settings says "Debug mode: on"',
+        ),
     ),
 )
 
@@ -371,6 +375,13 @@ HINTS = (
         'Start other processes from the Procfile (for example worker: python worker.py) or by hand, '
         'not when app.py is imported.',
         P1 + '#serve-it-as-a-host-does',
+    ),
+    (
+        'test_flask_run_with_the_env_example_is_in_debug_mode',
+        r'Debug mode: off',
+        "flask run takes debug mode from FLASK_DEBUG, not from the config's DEBUG: "
+        'put FLASK_DEBUG=1 in .env.example (and in your .env).',
+        P1 + '#run-it',
     ),
     (
         'test_hello_name_escapes_html',

@@ -182,6 +182,12 @@ PLANTED = [
         'with a bad APP_SETTINGS the web process stops at once',
         '--preload',
     ),
+    (
+        'part1',
+        lambda folder: edit(folder / '.env.example', 'FLASK_DEBUG=1\n', ''),
+        'flask run with .env.example',
+        'FLASK_DEBUG=1',
+    ),
     ('part2', unescaped, 'GET /<name> shows HTML in the name as text', 'escape()'),
     (
         'part2',
