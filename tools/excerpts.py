@@ -417,7 +417,8 @@ def learner_file(old_lines, new_lines, shown_new, shown_old, firsts):
         if line.new in replaced:
             out.extend(replaced[line.new] or [])
             continue
-        if line.kind == ' ' or line.new in shown_new:
+        # Blank lines go in unshown: excerpts of functions leave out those between them.
+        if line.kind == ' ' or line.new in shown_new or not new_lines[line.new - 1].strip():
             out.append(new_lines[line.new - 1])
     if imports:
         at = 0
