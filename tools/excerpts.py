@@ -348,7 +348,9 @@ def read_page(path):
             if not caption:
                 raise ValueError(
                     '{}:{}: a Python block on a part page is a first version: give it a caption '
-                    'naming its file, e.g. :caption: ``config.py``: a first ``database_url()``'.format(path, line)
+                    'naming its file, e.g. :caption: ``config.py``: a first ``database_url()``'.format(
+                        path, line
+                    )
                 )
             page.items.append(FirstVersion(caption.group(1), '\n'.join(body) + '\n', line))
         elif name == 'code-block' and argument == 'console':
@@ -437,7 +439,7 @@ def shown_by(page_items, root, old, new, upto):
     What the items before index upto show of each file, collapsed blocks aside.
     """
     files = {}
-    for index, item in enumerate(page_items[:upto]):
+    for item in page_items[:upto]:
         if isinstance(item, Excerpt) and 'collapsed' not in item.options:
             old_lines = read_lines(root / old / item.path)
             new_lines = read_lines(root / new / item.path)
@@ -451,12 +453,12 @@ def shown_by(page_items, root, old, new, upto):
                 (root / old / item.path).is_file(),
                 (root / new / item.path).is_file(),
             )
-            shown_new, shown_old, _firsts = files.setdefault(item.path, (set(), set(), []))
+            shown_new, shown_old, firsts = files.setdefault(item.path, (set(), set(), []))
             for hunk in hunks:
                 for k in hunk:
                     if lines[k].kind == '+':
                         shown_new.add(lines[k].new)
-                        for _statements_, after in _firsts:
+                        for _code, after in firsts:
                             after.add(lines[k].new)
                     elif lines[k].kind == '-':
                         shown_old.add(lines[k].old)

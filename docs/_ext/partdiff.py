@@ -59,14 +59,6 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import STANDARD_TYPES
-from pygments.util import ClassNotFound
-from sphinx.directives.code import container_wrapper
-from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
-
-import checkpoint  # tools/checkpoint.py: the one place that knows what a part folder is
 
 # tools/excerpts.py: what changed and which lines an excerpt shows, without Sphinx
 # (the page-order test reads the pages with it too).
@@ -85,6 +77,14 @@ from excerpts import (  # noqa: F401 - the docs tests use these through this mod
     read_lines,
     select,
 )
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
+from sphinx.directives.code import container_wrapper
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+import checkpoint  # tools/checkpoint.py: the one place that knows what a part folder is
 
 logger = logging.getLogger(__name__)
 

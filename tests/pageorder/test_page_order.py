@@ -26,11 +26,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import excerpts
 import pytest
 import redis
 
 import checkpoint
-import excerpts
 import pages
 from processes import wait_until_listening
 
@@ -41,9 +41,10 @@ for _index, _part in enumerate(PARTS):
     for _number, _at in enumerate(excerpts.run_points(_page), 1):
         POINTS.append(
             pytest.param(
-                _page, _at, PARTS[_index - 1] if _index else None, id='{}-run{}-line{}'.format(
-                    _part, _number, _page.items[_at].line
-                )
+                _page,
+                _at,
+                PARTS[_index - 1] if _index else None,
+                id='{}-run{}-line{}'.format(_part, _number, _page.items[_at].line),
             )
         )
 
@@ -75,7 +76,9 @@ class Learner:
         if args[:2] == ['flask', 'run']:
             self.serve(args + ['--port', str(checkpoint.free_port())], env)
         elif args[0] == 'gunicorn':
-            self.serve(args + ['--bind', '127.0.0.1:{}'.format(checkpoint.free_port()), '--workers', '1'], env)
+            self.serve(
+                args + ['--bind', '127.0.0.1:{}'.format(checkpoint.free_port()), '--workers', '1'], env
+            )
         elif args[:2] == ['python', 'worker.py']:
             proc = self.start([sys.executable, 'worker.py'], env, 'worker')
             try:
@@ -84,7 +87,12 @@ class Learner:
                 pytest.fail(str(error))
         else:
             result = subprocess.run(
-                checkpoint.python_command(args), cwd=self.folder, env=env, capture_output=True, text=True, timeout=120
+                checkpoint.python_command(args),
+                cwd=self.folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             assert result.returncode == 0, '"{}" failed in the learner\'s folder:\n{}{}'.format(
                 command, result.stdout, result.stderr
@@ -99,7 +107,11 @@ class Learner:
         return proc
 
     def serve(self, args, env):
-        port = args[args.index('--port') + 1] if '--port' in args else args[args.index('--bind') + 1].split(':')[1]
+        port = (
+            args[args.index('--port') + 1]
+            if '--port' in args
+            else args[args.index('--bind') + 1].split(':')[1]
+        )
         proc = self.start(args, env, args[0])
         self.base = 'http://127.0.0.1:{}'.format(port)
         try:
@@ -158,9 +170,22 @@ def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_adm
 
     # Nothing is used before the page has shown it.
     lint = subprocess.run(
-        [sys.executable, '-m', 'ruff', 'check', '--isolated', '--no-cache', '--select', 'F821,F822',
-         '--output-format', 'concise', '.'],
-        cwd=folder, capture_output=True, text=True,
+        [
+            sys.executable,
+            '-m',
+            'ruff',
+            'check',
+            '--isolated',
+            '--no-cache',
+            '--select',
+            'F821,F822',
+            '--output-format',
+            'concise',
+            '.',
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     assert lint.returncode == 0, 'Names the page has not shown yet at line {}:\n{}'.format(
         page.items[at].line, lint.stdout + lint.stderr
@@ -183,7 +208,11 @@ def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_adm
             # The learner's database as the previous part left it.
             result = subprocess.run(
                 checkpoint.python_command(['flask', 'db', 'upgrade']),
-                cwd=checkpoint.ROOT / previous, env=env, capture_output=True, text=True, timeout=120,
+                cwd=checkpoint.ROOT / previous,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             assert result.returncode == 0, result.stderr
         for command in page.items[at].commands:

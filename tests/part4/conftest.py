@@ -3,11 +3,10 @@ import time
 import psutil
 import pytest
 import redis
-from rq import Worker
 
 import checkpoint
-from processes import wait_until_listening
 from harness import use_part
+from processes import wait_until_listening
 
 use_part('part4-queue')
 
@@ -61,9 +60,6 @@ def start_worker(part_dir, subprocess_env, migrated, redis_url, private_tmp):
     # The test is over: no need to wait for a warm shutdown, in which RQ gives
     # its pub/sub thread a second to end. SIGTERM, then SIGKILL at once.
     checkpoint.stop(started, timeout=0)
-
-
-
 
 
 @pytest.fixture
