@@ -222,3 +222,67 @@ def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_adm
     finally:
         checkpoint.stop(learner.processes, timeout=5)
         checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(database))
+
+
+# --- how the folder is rebuilt (tools/excerpts.py), on small files -------------------
+
+OLD = ['import os', '', '', 'def greet(name):', "    return 'Hi ' + name"]
+NEW = [
+    'import os',
+    '',
+    'from helpers import checked',
+    '',
+    '',
+    'def greet(name):',
+    "    return 'Hello ' + checked(name)",
+    '',
+    '',
+    'def checked(name):',
+    '    return name.strip()',
+]
+
+
+def first(code, shown_after=()):
+    return excerpts._statements(code), set(shown_after)
+
+
+def test_unshown_changes_are_not_typed_yet():
+    assert excerpts.learner_file(OLD, NEW, set(), set(), []).split('\n') == [
+        'import os',
+        '',
+        '',
+        '',
+        'def greet(name):',
+        "    return 'Hi ' + name",
+        '',
+        '',
+        '',
+    ]
+
+
+def test_a_first_version_takes_the_checkpoints_place():
+    shown_new, shown_old = {3, 7}, {5}
+    code = 'import re\n\n\ndef checked(name):\n    return name\n'
+    text = excerpts.learner_file(OLD, NEW, shown_new, shown_old, [first(code)])
+    assert text.index('import re') < text.index('def greet')
+    assert '    return name\n' in text and 'name.strip()' not in text
+    # Shown again after the first version: the checkpoint's wins.
+    text = excerpts.learner_file(OLD, NEW, shown_new | {10, 11}, shown_old, [first(code, {10, 11})])
+    assert 'name.strip()' in text
+
+
+def test_a_first_version_of_a_name_the_checkpoint_lacks_goes_at_the_end():
+    text = excerpts.learner_file(OLD, NEW, set(), set(), [first('def extra():\n    pass\n')])
+    assert text.rstrip().endswith('def extra():\n    pass')
+
+
+def test_a_python_block_without_its_file_is_refused(tmp_path):
+    page = tmp_path / 'page.rst'
+    page.write_text('.. part-page:: part1-setup\n\n.. code-block:: python\n\n   x = 1\n')
+    with pytest.raises(ValueError, match='caption naming its file'):
+        excerpts.read_page(page)
+
+
+def test_a_first_version_may_only_define_names():
+    with pytest.raises(ValueError, match='only define names'):
+        excerpts._statements('print(1)\n')
