@@ -97,3 +97,24 @@ def alive(pid):
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def wait_until_listening(proc, url, timeout=60):
+    """Wait until the worker process has registered itself in Redis."""
+    # Imported here: only part 4's environments have redis and rq.
+    import redis
+    from rq import Worker
+
+    deadline = time.monotonic() + timeout
+    tls = {'ssl_cert_reqs': 'none', 'ssl_check_hostname': False} if url.startswith('rediss:') else {}
+    with redis.from_url(url, **tls) as conn:
+        while not any(worker.pid == proc.pid for worker in Worker.all(connection=conn)):
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    'The worker exited with code {}:\n{}'.format(proc.returncode, proc.log.read_text())
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    'The worker did not start within {}s:\n{}'.format(timeout, proc.log.read_text())
+                )
+            time.sleep(0.05)

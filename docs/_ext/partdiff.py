@@ -54,14 +54,29 @@ The parts live in ``partdiff_root`` (the repository); inside a git work tree onl
 git tracks or would track count (ignored files such as ``__pycache__/`` never do).
 """
 
-import ast
-import difflib
 import html
-import subprocess
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+
+# tools/excerpts.py: what changed and which lines an excerpt shows, without Sphinx
+# (the page-order test reads the pages with it too).
+from excerpts import (  # noqa: F401 - the docs tests use these through this module
+    ExcerptError,
+    Line,
+    _runs,
+    changed_files,
+    diff_lines,
+    hunk_header,
+    hunks_of,
+    object_lines,
+    parse_numbers,
+    part_files,
+    pick,
+    read_lines,
+    select,
+)
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
@@ -72,201 +87,6 @@ from sphinx.util.docutils import SphinxDirective
 import checkpoint  # tools/checkpoint.py: the one place that knows what a part folder is
 
 logger = logging.getLogger(__name__)
-
-# Used only outside a git work tree (for example a copy of the repository).
-IGNORED_PARTS = {'__pycache__', '.tox', '.venv', 'venv', '.pytest_cache', '.ruff_cache', '.run', '.env'}
-IGNORED_SUFFIXES = ('.pyc', '.pyo')
-
-
-# --- what changed between two folders -------------------------------------------------
-
-
-def part_files(folder):
-    """The files of a part folder, as POSIX paths relative to it."""
-    folder = Path(folder)
-    try:
-        listed = subprocess.run(
-            ['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'],
-            cwd=folder,
-            capture_output=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return {
-            path.relative_to(folder).as_posix()
-            for path in folder.rglob('*')
-            if path.is_file()
-            and not IGNORED_PARTS.intersection(path.relative_to(folder).parts)
-            and not path.name.endswith(IGNORED_SUFFIXES)
-        }
-    return {name for name in listed.decode().split('\0') if name and (folder / name).is_file()}
-
-
-def changed_files(old, new):
-    """{path: 'added' | 'removed' | 'changed'} between two part folders (old may be None)."""
-    old_files = part_files(old) if old else set()
-    new_files = part_files(new)
-    changes = {path: 'added' for path in new_files - old_files}
-    changes.update({path: 'removed' for path in old_files - new_files})
-    for path in old_files & new_files:
-        if (Path(old) / path).read_bytes() != (Path(new) / path).read_bytes():
-            changes[path] = 'changed'
-    return changes
-
-
-# --- one file's diff, line by line, and the excerpts of it ----------------------------
-
-
-class Line:
-    """One line of a diff: kind is ' ' (unchanged), '+' (added) or '-' (removed).
-
-    old and new are the line's 1-based numbers in the old and new file (None on the side
-    it is missing from); old_before and new_before count the lines of each file above it.
-    """
-
-    __slots__ = ('kind', 'old', 'new', 'old_before', 'new_before')
-
-    def __init__(self, kind, old, new, old_before, new_before):
-        self.kind, self.old, self.new = kind, old, new
-        self.old_before, self.new_before = old_before, new_before
-
-
-def diff_lines(old_lines, new_lines):
-    """Every line of both files in diff order, as Line objects."""
-    result = []
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == 'equal':
-            for k in range(i2 - i1):
-                result.append(Line(' ', i1 + k + 1, j1 + k + 1, i1 + k, j1 + k))
-            continue
-        for i in range(i1, i2):
-            result.append(Line('-', i + 1, None, i, j1))
-        for j in range(j1, j2):
-            result.append(Line('+', None, j + 1, i2, j))
-    return result
-
-
-def _grow(lines, wanted, changes, context):
-    """The indexes to show: the changes, with up to `context` wanted unchanged lines around each."""
-    shown = set(changes)
-    for index in changes:
-        for step in (-1, 1):
-            k = index + step
-            for _ in range(context):
-                if not (0 <= k < len(lines)) or lines[k].kind != ' ' or not wanted[k]:
-                    break
-                shown.add(k)
-                k += step
-    return shown
-
-
-def _runs(indexes):
-    """Sorted indexes grouped into runs of consecutive ones."""
-    runs = []
-    for index in sorted(indexes):
-        if runs and index == runs[-1][-1] + 1:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    return runs
-
-
-def hunks_of(lines, context):
-    """The whole-file diff's hunks, as lists of indexes into lines."""
-    changes = [k for k, line in enumerate(lines) if line.kind != ' ']
-    return _runs(_grow(lines, [True] * len(lines), changes, context))
-
-
-def select(lines, new_ranges=None, old_ranges=None, hunks=None, context=3):
-    """The hunks of an excerpt, as lists of indexes into lines.
-
-    new_ranges: the new-file line numbers to show (None: all); an unchanged or added line
-    is shown when its new number is in them. old_ranges: old-file line numbers whose
-    removed (and unchanged) lines are shown too. A removed line with no old_ranges given
-    is shown when it sits next to or inside new_ranges. hunks: 1-based numbers of the
-    whole-file diff's hunks (with this context) to keep.
-    """
-    if new_ranges is None and old_ranges is None:
-        wanted = [True] * len(lines)
-    else:
-        new_ranges, old_ranges = new_ranges or set(), old_ranges or set()
-        wanted = []
-        for line in lines:
-            if line.kind == ' ':
-                wanted.append(line.new in new_ranges or line.old in old_ranges)
-            elif line.kind == '+':
-                wanted.append(line.new in new_ranges)
-            elif old_ranges:
-                wanted.append(line.old in old_ranges)
-            else:
-                above, below = line.new_before, line.new_before + 1
-                wanted.append(above in new_ranges or below in new_ranges)
-    if hunks is not None:
-        keep = set()
-        for number, hunk in enumerate(hunks_of(lines, context), 1):
-            if number in hunks:
-                keep.update(hunk)
-        wanted = [w and k in keep for k, w in enumerate(wanted)]
-    changes = [k for k, line in enumerate(lines) if line.kind != ' ' and wanted[k]]
-    return _runs(_grow(lines, wanted, changes, context))
-
-
-def parse_numbers(spec, last):
-    """'10-25,40-' -> {10, ..., 25, 40, ..., last}; raises ValueError when malformed."""
-    numbers = set()
-    for item in spec.replace(' ', '').split(','):
-        if not item:
-            raise ValueError('empty item')
-        start, dash, end = item.partition('-')
-        first = int(start) if start else 1
-        final = (int(end) if end else last) if dash else first
-        if first < 1 or final < first:
-            raise ValueError('{!r} is not a range'.format(item))
-        numbers.update(range(first, final + 1))
-    return numbers
-
-
-def object_lines(text, name):
-    """The 1-based line numbers of a top-level function, class or assigned name ('A.b' goes inside A).
-
-    Decorators and the comment lines right above it are included. None when not found.
-    """
-    body = ast.parse(text).body
-    node = None
-    for part in name.split('.'):
-        node = next((child for child in body if part in _defined_names(child)), None)
-        if node is None:
-            return None
-        body = getattr(node, 'body', [])
-    start = min([node.lineno] + [d.lineno for d in getattr(node, 'decorator_list', [])])
-    source = text.splitlines()
-    while start > 1 and source[start - 2].lstrip().startswith('#'):
-        start -= 1
-    return set(range(start, node.end_lineno + 1))
-
-
-def _defined_names(node):
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, 'target', None)]
-    return {target.id for target in targets if isinstance(target, ast.Name)}
-
-
-def hunk_header(lines, hunk):
-    """'@@ -a,b +c,d @@' for a run of lines, as unified diffs write it."""
-    first = lines[hunk[0]]
-    old_count = sum(1 for k in hunk if lines[k].kind != '+')
-    new_count = sum(1 for k in hunk if lines[k].kind != '-')
-    return '@@ -{} +{} @@'.format(
-        _unified_range(first.old_before + 1, old_count), _unified_range(first.new_before + 1, new_count)
-    )
-
-
-def _unified_range(start, length):
-    if length == 1:
-        return str(start)
-    return '{},{}'.format(start if length else start - 1, length)
 
 
 # --- highlighting ----------------------------------------------------------------------
@@ -405,10 +225,6 @@ def _page_part(directive):
     return part
 
 
-def _read_lines(file):
-    return file.read_text().splitlines() if file is not None and file.is_file() else []
-
-
 class PartDiff(SphinxDirective):
     """Render one file's change between two part folders, whole or in an excerpt."""
 
@@ -446,7 +262,7 @@ class PartDiff(SphinxDirective):
             if file is not None:
                 self.env.note_dependency(str(file))
 
-        old_lines, new_lines = _read_lines(old_file), _read_lines(new_file)
+        old_lines, new_lines = read_lines(old_file), read_lines(new_file)
         lines = diff_lines(old_lines, new_lines)
         state = _state(self.env)
         shown = state.partdiff_shown.setdefault(self.env.docname, [])
@@ -487,46 +303,10 @@ class PartDiff(SphinxDirective):
 
     def _excerpt(self, lines, old_lines, new_lines, path, old_exists, new_exists):
         """The hunks this directive's options pick, as lists of indexes into lines."""
-        new_ranges = old_ranges = hunk_numbers = None
-        if 'lines' in self.options:
-            last = len(new_lines) if new_exists else len(old_lines)
-            try:
-                numbers = parse_numbers(self.options['lines'], last)
-            except ValueError as error:
-                raise self.error('part-diff: :lines: {!r}: {}'.format(self.options['lines'], error)) from None
-            if new_exists:
-                new_ranges = numbers
-            else:
-                old_ranges = numbers
-        if 'pyobject' in self.options:
-            name = self.options['pyobject']
-            if not path.endswith('.py'):
-                raise self.error('part-diff: :pyobject: works on Python files only, not {}'.format(path))
-            in_new = object_lines('\n'.join(new_lines), name) if new_exists else None
-            in_old = object_lines('\n'.join(old_lines), name) if old_exists else None
-            if in_new is None and in_old is None:
-                raise self.error('part-diff: {} has no {!r} in either version'.format(path, name))
-            if new_ranges is not None:
-                in_new = (in_new or set()) & new_ranges
-            new_ranges, old_ranges = in_new or set(), in_old
-        context = self.options.get('context', 3)
-        if 'hunks' in self.options:
-            count = len(hunks_of(lines, context))
-            try:
-                hunk_numbers = parse_numbers(self.options['hunks'], count)
-            except ValueError as error:
-                raise self.error('part-diff: :hunks: {!r}: {}'.format(self.options['hunks'], error)) from None
-            if max(hunk_numbers) > count:
-                raise self.error(
-                    'part-diff: {} has {} hunk(s), not {}'.format(path, count, max(hunk_numbers))
-                )
-        if not old_exists:
-            # A new file shows the lines asked for, without context around them.
-            context = 0
-        hunks = select(lines, new_ranges, old_ranges, hunk_numbers, context)
-        if not hunks:
-            raise self.error('part-diff: this excerpt of {} shows no change'.format(path))
-        return hunks
+        try:
+            return pick(lines, old_lines, new_lines, path, self.options, old_exists, new_exists)
+        except ExcerptError as error:
+            raise self.error('part-diff: {}'.format(error)) from None
 
     def _diff_block(self, lines, hunks, old_lines, new_lines, path, old, new, new_exists, language):
         old_html = highlighted_lines('\n'.join(old_lines) + '\n', language)
@@ -693,8 +473,8 @@ def _check_page(env, state, docname, root, previous, part):
 
 def _check_excerpts(docname, root, previous, part, path, taught):
     """Every added and removed line of a taught file must be in one of its open blocks."""
-    old_lines = _read_lines(root / previous / path if previous else None)
-    new_lines = _read_lines(root / part / path)
+    old_lines = read_lines(root / previous / path if previous else None)
+    new_lines = read_lines(root / part / path)
     lines = diff_lines(old_lines, new_lines)
     new_shown = set().union(*(block[4] for block in taught))
     old_shown = set().union(*(block[5] for block in taught))

@@ -3,10 +3,10 @@ import time
 import psutil
 import pytest
 import redis
-from rq import Worker
 
 import checkpoint
 from harness import use_part
+from processes import wait_until_listening
 
 use_part('part4-queue')
 
@@ -60,23 +60,6 @@ def start_worker(part_dir, subprocess_env, migrated, redis_url, private_tmp):
     # The test is over: no need to wait for a warm shutdown, in which RQ gives
     # its pub/sub thread a second to end. SIGTERM, then SIGKILL at once.
     checkpoint.stop(started, timeout=0)
-
-
-def wait_until_listening(proc, url, timeout=60):
-    """Wait until the worker process has registered itself in Redis."""
-    deadline = time.monotonic() + timeout
-    tls = {'ssl_cert_reqs': 'none', 'ssl_check_hostname': False} if url.startswith('rediss:') else {}
-    with redis.from_url(url, **tls) as conn:
-        while not any(worker.pid == proc.pid for worker in Worker.all(connection=conn)):
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    'The worker exited with code {}:\n{}'.format(proc.returncode, proc.log.read_text())
-                )
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    'The worker did not start within {}s:\n{}'.format(timeout, proc.log.read_text())
-                )
-            time.sleep(0.05)
 
 
 @pytest.fixture
