@@ -1,7 +1,7 @@
 """tools/start.py (tox -e start-partN -- FOLDER [--classroom]): every part's start, refusals, the workflow.
 
 The slow half, the self-check on started folders (check-part(N-1) passes, part 3's
-points), is in tests/selfcheck/test_start.py, run by tox -e checker-partN.
+points), is in tests/selfcheck/test_selfcheck.py, run by tox -e checker-partN.
 """
 
 import base64
@@ -269,7 +269,7 @@ MISSING = {
     'part1': 'missing: app.py, config.py',
     'part2': 'missing: models.py, migrations/',
     'part4': 'missing: worker.py',
-}  # part 3's start has every file part 3 needs: tests/selfcheck/test_start.py runs its checks
+}  # part 3's start has every file part 3 needs: tests/selfcheck/test_selfcheck.py runs its checks
 
 
 @pytest.mark.parametrize('short', sorted(MISSING))
