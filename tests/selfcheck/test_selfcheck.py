@@ -505,7 +505,7 @@ def test_a_started_folder_passes_the_check_of_the_part_before(checked, tmp_path)
     assert points == most
 
 
-def test_part3_a_started_folder_scores_what_part2_does_then_all_with_part3s_code(tmp_path):
+def test_part3_a_started_folder_scores_the_kept_checks_only_then_all_with_the_steps_code(tmp_path):
     folder = started('part3', tmp_path)
     result, data = run_selfcheck('part3', folder, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
