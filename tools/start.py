@@ -84,6 +84,12 @@ def main(argv=None):
     except Refused as refusal:
         print('start-{}: {}'.format(short, refusal), file=sys.stderr)
         return 2
+    except OSError as error:  # a folder it may not write in, a full disk: nothing is left half-written
+        print(
+            'start-{}: could not write {}: {}'.format(short, args.folder, error.strerror or error),
+            file=sys.stderr,
+        )
+        return 2
     print('Started {} in {}: {}.'.format(short, folder, ', '.join(made)))
     print('Read its README.md: it says the task, how to run it and how to check it.')
     return 0

@@ -139,6 +139,7 @@ def test_a_folder_with_files_is_refused_in_one_line_and_left_as_it_was(what, tmp
         ([], 'name the folder to fill: tox -e start-part2 -- FOLDER'),
         (['{tmp}/a-file'], 'is a file, not a folder'),
         (['{tmp}/nowhere/mine'], 'there is no folder'),
+        (['{tmp}/' + 'x' * 300], 'could not write'),  # a name too long for the system
     ],
 )
 def test_a_bad_folder_gets_one_line(args, words, tmp_path):
