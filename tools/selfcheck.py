@@ -1,10 +1,19 @@
-"""Check a learner's folder against a checkpoint: tox -e check-part2 -- FOLDER [--json FILE] [--verbose]
+"""Check a learner's folder against a checkpoint: tox -e check-part2 -- FOLDER [options]
+
+Options: [--json FILE] [--classroom FILE] [--verbose].
 
 Runs the checkpoint's own tests that check behaviour (the self-checks listed in
 tests/selfchecks.py) against a copy of FOLDER, and prints one line per check,
 grouped by the sections of the part's page. The folder itself is never
 modified; its .env, virtual environments and __pycache__ are left out of the copy.
 Exit status: 0 when every check passes, 1 when one fails, 2 when none could run.
+
+--classroom FILE writes the results as GitHub Classroom's graders do, for its
+reporter (classroom-resources/autograding-grading-reporter, which reads them
+base64-encoded from <RUNNER>_RESULTS): {"version": 1, "status", "max_score",
+"tests": [{"name", "status", "score", "message", "test_code"}]}. Each check of
+the part's page is worth one point; the doctor stage's lines are worth none
+(when one fails, no check runs).
 
 Whatever the folder's code does, the self-check answers in bounded time and leaves
 no process of it behind: its code runs in process groups of the self-check's own,
@@ -87,11 +96,16 @@ def main(argv=None):
     parser.add_argument('part', help=argparse.SUPPRESS)
     parser.add_argument('folder', nargs='?', help='your folder, for example ~/flask-by-example')
     parser.add_argument('--json', metavar='FILE', help='also write the results to FILE as JSON')
+    parser.add_argument(
+        '--classroom',
+        metavar='FILE',
+        help="also write the results to FILE as GitHub Classroom's reporter reads them",
+    )
     parser.add_argument('--verbose', action='store_true', help="show pytest's own output too")
     args = parser.parse_args(argv)
     part = selfchecks.part(args.part)
     short = next(key for key, value in selfchecks.PARTS.items() if value is part)
-    report = Report(short, part, args.json)
+    report = Report(short, part, args.json, args.classroom)
     if not args.folder:
         return report.error('Name the folder to check: tox -e check-{} -- FOLDER'.format(short))
     folder = Path(args.folder).expanduser()
@@ -469,8 +483,9 @@ def run_checks(report, short, part, copy, verbose):
 class Report:
     MARKS = {'pass': '✓', 'fail': '✗', 'skip': '–'}
 
-    def __init__(self, short, part, json_file):
+    def __init__(self, short, part, json_file, classroom_file=None):
         self.short, self.part, self.json_file = short, part, json_file
+        self.classroom_file = classroom_file
         self.rows = []  # (section number, section, number in section, title, status, message, help)
         self.status = None
         self.message = None
@@ -564,6 +579,7 @@ class Report:
                 self.rows[index] = row[:5] + (message,) + row[6:]
 
     def write_json(self):
+        self.write_classroom()
         if not self.json_file:
             return
         data = {'status': self.status, 'checks': []}
@@ -579,6 +595,46 @@ class Report:
                 }
             )
         Path(self.json_file).expanduser().write_text(json.dumps(data, indent=2, ensure_ascii=False) + '\n')
+
+    def write_classroom(self):
+        """The results as GitHub Classroom's reporter reads them: one point per passed check."""
+        if not self.classroom_file:
+            return
+        tests_of = {check.title: check.test for _, _, check in selfchecks.checks(self.part)}
+        tests = []
+        for number, _, count, title, status, message, help_ in self.rows:
+            text = '\n'.join(filter(None, [message, help_ and 'hint: ' + help_]))
+            if status == 'skip':
+                text = 'skipped: ' + text
+            code = 'tests/{}: {}'.format(self.short, tests_of[title]) if number else 'the doctor stage'
+            tests.append(
+                {
+                    'name': '{}.{} {}'.format(number, count, title),
+                    'status': 'pass' if status == 'pass' else 'fail',
+                    'score': 1 if number and status == 'pass' else 0,
+                    'message': text or None,
+                    'test_code': code,
+                }
+            )
+        if self.status == 'error':
+            tests.append(
+                {
+                    'name': 'the self-check ran',
+                    'status': 'error',
+                    'score': 0,
+                    'message': self.message,
+                    'test_code': '',
+                }
+            )
+        data = {
+            'version': 1,
+            'status': self.status,
+            'max_score': sum(1 for _ in selfchecks.checks(self.part)),
+            'tests': tests,
+        }
+        Path(self.classroom_file).expanduser().write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + '\n'
+        )
 
 
 def hint(test, text):

@@ -25,11 +25,14 @@ PARTS = sorted(selfchecks.PARTS)
 
 
 def run_selfcheck(short, folder, tmp_path, **env):
-    """Run the self-check as tox -e check-partN does; returns (completed process, JSON report or None)."""
+    """Run the self-check as tox -e check-partN does; returns (completed process, JSON report or None).
+
+    The results for GitHub Classroom are written too: classroom(tmp_path) reads them.
+    """
     report = tmp_path / 'report.json'
     command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'selfcheck.py'), 'check-' + short, str(folder)]
     result = subprocess.run(
-        command + ['--json', str(report)],
+        command + ['--json', str(report), '--classroom', str(tmp_path / 'classroom.json')],
         capture_output=True,
         text=True,
         timeout=900,
@@ -38,6 +41,15 @@ def run_selfcheck(short, folder, tmp_path, **env):
     )
     data = json.loads(report.read_text()) if report.exists() else None
     return result, data
+
+
+def classroom(tmp_path):
+    """(points, max_score, the whole JSON) of the last run's results for GitHub Classroom."""
+    data = json.loads((tmp_path / 'classroom.json').read_text())
+    assert data['version'] == 1 and data['status'] in ('pass', 'fail', 'error')
+    for test in data['tests']:
+        assert test['status'] in ('pass', 'fail', 'error') and test['score'] in (0, 1)
+    return sum(test['score'] for test in data['tests']), data['max_score'], data
 
 
 class Watched:
@@ -136,6 +148,8 @@ def test_the_checkpoint_passes_its_own_selfcheck_and_is_left_as_it_was(short, tm
     assert [c['status'] for c in data['checks']] == ['pass'] * len(data['checks'])
     assert '✗' not in result.stdout and '–' not in result.stdout
     assert fingerprint(folder) == before
+    points, most, _ = classroom(tmp_path)
+    assert points == most == len(list(selfchecks.checks(selfchecks.PARTS[short])))
 
 
 @pytest.mark.parametrize('short', PARTS)
@@ -470,3 +484,52 @@ def test_part1_ctrl_c_or_sigterm_ends_everything(name, watched, tmp_path):
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, output
     assert 'stopped ({})'.format(name) in output
+
+
+# --- folders made by tox -e start-partN (tools/start.py) ----------------------------------
+# Each is the previous checkpoint: its check passes. Part 3's start scores what part 2
+# already does, then full points with part 3's code in. The parametrized ids name only
+# the part whose check runs, for the checker-partN environments' -k selection.
+
+
+def started(short, tmp_path):
+    folder = tmp_path / 'my-{}'.format(short)
+    command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'start.py'), 'start-' + short, str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.mark.parametrize('checked', ['check-part1', 'check-part2', 'check-part3'])
+def test_a_started_folder_passes_the_check_of_the_part_before(checked, tmp_path):
+    short = checked.removeprefix('check-')
+    folder = started('part{}'.format(int(short.removeprefix('part')) + 1), tmp_path)
+    result, data = run_selfcheck(short, folder, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data['status'] == 'pass' and red_lines(data) == []
+    points, most, _ = classroom(tmp_path)
+    assert points == most
+
+
+def test_part3_a_started_folder_scores_the_kept_checks_only_then_all_with_the_steps_code(tmp_path):
+    folder = started('part3', tmp_path)
+    result, data = run_selfcheck('part3', folder, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    points, most, found = classroom(tmp_path)
+    assert 0 < points < most == len(list(selfchecks.checks(selfchecks.PARTS['part3'])))
+    scored = {test['name'].split(' ', 1)[1] for test in found['tests'] if test['score']}
+    kept = selfchecks.PARTS['part3'].sections[0]  # "Kept from parts 1 and 2": part 2 does these
+    assert scored == {check.title for check in kept.checks}, scored
+    # Part 3's step: the files it changes or adds, copied in over the start.
+    part2, part3 = checkpoint.ROOT / 'part2-database', checkpoint.ROOT / 'part3-processing'
+    before = fingerprint(part2)
+    theirs = {name for name, digest in fingerprint(part3).items() if before.get(name) != digest}
+    for name in theirs - {'README.md', 'requirements-legacy.txt'}:
+        if '__pycache__' in name:
+            continue
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(part3 / name, folder / name)
+    result, data = run_selfcheck('part3', folder, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    points, most, _ = classroom(tmp_path)
+    assert points == most
