@@ -128,6 +128,9 @@ def _descendants(processes):
 # Set in the environment of everything the self-check (tools/selfcheck.py) runs of a
 # learner's code, to a value of the run's own: a process that left its parent's process
 # group and tree (a new session, a double fork) still carries it.
+# Never a learner's code: settings with secrets, virtual environments, caches and
+# what running a part leaves behind. Neither the self-check's copy nor a started folder takes them.
+NOT_CODE = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
 SELFCHECK_MARK = 'FBE_SELFCHECK_RUN'
 
 

@@ -49,7 +49,7 @@ import selfchecks  # noqa: E402 - tests/selfchecks.py, the table of checks
 import checkpoint  # noqa: E402 - tools/checkpoint.py: ending processes
 
 # Never copied: the learner's own settings and environments, and caches.
-IGNORED = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
+IGNORED = checkpoint.NOT_CODE
 
 IMPORTS = "app.py imports with the checkpoint's packages and defines app"
 

@@ -40,7 +40,7 @@ DOCS = 'docs/_build/html'  # where tox -e docs builds the pages, in the course c
 # legacy track (manage.py runs on Flask-Script, with its own pins), and what
 # running or testing a checkpoint leaves behind.
 LEFT_OUT = {'README.md', 'manage.py', 'requirements-legacy.txt'}
-NEVER = {'.env', '.flaskenv', '.venv', 'venv', '__pycache__', '.git', '.tox', '.pytest_cache', '.run'}
+NEVER = checkpoint.NOT_CODE
 
 # The .gitignore of docs/getting-started.rst ("Keep it in git").
 GITIGNORE = '.venv/\n__pycache__/\n.env\n'
