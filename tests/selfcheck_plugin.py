@@ -5,7 +5,9 @@ SELFCHECK_PART=part2, CHECK_FOLDER=<a copy of the learner's folder> and
 SELFCHECK_RESULTS=<a file>. It keeps the tests tests/selfchecks.py lists for
 the part, runs each after the checks it needs (and skips it when one of those
 failed), and writes each outcome to SELFCHECK_RESULTS as JSON, with one
-sentence of what happened instead of a traceback.
+sentence of what happened instead of a traceback, where in the learner's folder
+it happened (the file and line, as the learner names them: never the working
+copy's path), and how long the check took.
 
 Each check has CHECK_LIMIT seconds to run, and each request to the app through
 Flask's test client REQUEST_LIMIT seconds. Whatever of the folder's code a check
@@ -14,17 +16,19 @@ fixtures start, such as the embedded servers, are kept until the run ends).
 """
 
 import contextlib
+import filecmp
 import json
 import os
 import re
 import signal
+import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import selfchecks
 
-_state = {'compare': None, 'outcomes': {}, 'results': {}, 'kept': set()}
+_state = {'compare': None, 'outcomes': {}, 'results': {}, 'kept': set(), 'durations': {}}
 
 # Seconds. SELFCHECK_REQUEST_LIMIT in the environment shortens the second, for the self-check's own tests.
 CHECK_LIMIT = 120  # a check that had not finished by then fails
@@ -180,7 +184,9 @@ def pytest_assertrepr_compare(config, op, left, right):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and call.excinfo is not None:
-        report.selfcheck_message = what_happened(call.excinfo, _state['compare'])
+        where = _where(call.excinfo, _state['compare'])
+        report.selfcheck_message = what_happened(call.excinfo, _state['compare'], where)
+        report.selfcheck_where = where and {'file': where['file'], 'line': where['line']}
         # What a worker process the test started printed (part 4): often the real reason.
         for value in getattr(item, 'funcargs', {}).values():
             log = getattr(value, 'log', None)
@@ -197,6 +203,8 @@ def pytest_runtest_logreport(report):
     name = report.nodeid.split('::')[-1].split('[')[0]
     case = getattr(report, 'selfcheck_case', None)
     results = _state['results'].setdefault(name, {})
+    # Seconds, set-up and teardown included: graders report each check's duration.
+    _state['durations'][name, case] = _state['durations'].get((name, case), 0) + report.duration
     if report.when == 'call' or report.failed or report.skipped:
         if report.failed:
             status, message = 'fail', getattr(report, 'selfcheck_message', None) or 'it failed'
@@ -210,7 +218,8 @@ def pytest_runtest_logreport(report):
             errors = [line for line in report.longreprtext.splitlines() if line.startswith('E ')]
             shown = ['--- {} ---\n{}'.format(name, text[-SHOWN:]) for name, text in report.sections]
             raw = '\n'.join(errors[-50:] + shown)
-            results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw}
+            where = getattr(report, 'selfcheck_where', None)
+            results[case] = {'case': case, 'status': status, 'message': message, 'raw': raw, 'where': where}
     outcomes = [r['status'] for r in results.values()]
     _state['outcomes'][name] = (
         'fail' if 'fail' in outcomes else ('skip' if 'pass' not in outcomes else 'pass')
@@ -220,7 +229,13 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     path = os.environ.get('SELFCHECK_RESULTS')
     if path:
-        results = {name: list(cases.values()) for name, cases in _state['results'].items()}
+        results = {
+            name: [
+                dict(found, duration=round(_state['durations'].get((name, case), 0), 3))
+                for case, found in cases.items()
+            ]
+            for name, cases in _state['results'].items()
+        }
         Path(path).write_text(json.dumps(results))
 
 
@@ -248,28 +263,142 @@ def error_line(text):
     return shorten(lines[-1]) if lines else ''
 
 
-def _in_learners_folder(excinfo):
+# --- where it happened, in the learner's folder ------------------------------------------
+# Used by tools/selfcheck.py too (the doctor stage), so none of it needs pytest.
+
+# An absolute path in a message or a command's output (not one inside a URL).
+PATH = re.compile(r'(?<![\w.~:/\\])(?:[A-Za-z]:)?[\\/][^\s"\'<>()\[\]{},;:]+')
+FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def learners_path(path, folder):
+    """path as the learner knows it ('config.py', 'migrations/env.py'), or None when it is not theirs.
+
+    Theirs: a path in folder (the self-check's working copy), or a file in a copy of it that
+    a check made (some copy the folder to a temporary folder of their own) with the same bytes.
+    """
+    path = Path(path)
+    if not path.is_absolute():
+        return None
+    for base in dict.fromkeys([Path(folder), Path(folder).resolve()]):
+        if path.is_relative_to(base):
+            inside = path.relative_to(base).as_posix()
+            return 'your folder' if inside == '.' else inside
+    try:
+        if not path.is_file():
+            return None
+        for start in range(1, len(path.parts)):  # the longest tail that names one of their files
+            tail = Path(*path.parts[start:])
+            theirs = Path(folder) / tail
+            if theirs.is_file() and filecmp.cmp(theirs, path, shallow=False):
+                return tail.as_posix()
+    except OSError:
+        return None
+    return None
+
+
+def in_learners_terms(text, folder=None):
+    """text with every path of the working copy (or a check's copy of it) named as in their folder."""
+    folder = folder or os.environ.get('CHECK_FOLDER')
+    if not folder or not text:
+        return text
+    text = PATH.sub(lambda found: learners_path(found.group(0), folder) or found.group(0), str(text))
+    for base in dict.fromkeys([str(Path(folder).resolve()), str(folder)]):
+        text = text.replace(base + os.sep, '').replace(base, 'your folder')
+    return text
+
+
+def locate(frames, folder, syntax=None):
+    """Where an error happened in the learner's folder: {'file', 'line', 'shown'}, or None.
+
+    frames: (file name, line number) pairs, outermost first; the innermost in the folder wins.
+    syntax: for a SyntaxError, {'filename', 'lineno', 'lines'}: it happened in the file that
+    did not compile, not where that file was imported; lines are its source line and caret.
+    """
+    if syntax and syntax.get('filename') and syntax.get('lineno'):
+        name = learners_path(syntax['filename'], folder)
+        if name:
+            shown = '\n'.join(line.rstrip() for line in syntax['lines'] if line.strip())
+            return {'file': name, 'line': syntax['lineno'], 'shown': shown}
+    for filename, lineno in reversed(list(frames)):
+        name = learners_path(filename, folder)
+        if name and name != 'your folder':
+            return {'file': name, 'line': lineno, 'shown': ''}
+    return None
+
+
+def syntax_of(error):
+    """What locate() needs of a SyntaxError (or IndentationError); None for any other error."""
+    if not isinstance(error, SyntaxError):
+        return None
+    import traceback
+
+    lines = ''.join(traceback.format_exception_only(type(error), error)).splitlines()
+    return {'filename': error.filename, 'lineno': error.lineno, 'lines': lines[1:-1]}
+
+
+def in_output(text, folder):
+    """Where a traceback in a command's output happened in the learner's folder, or None."""
+    text = str(text)
+    frames = [(name, int(line)) for name, line in FRAME.findall(text)]
+    if not frames:
+        return None
+    # A SyntaxError's last "File" line is the file that did not compile: its source line and
+    # caret follow, then the error (all indented further where the output is quoted).
+    last = list(FRAME.finditer(text))[-1]
+    after = text[last.end() :].splitlines()[1:4]
+    error = re.compile(r'\s*(SyntaxError|IndentationError|TabError)\b')
+    ends = [n for n, line in enumerate(after) if error.match(line)]
+    syntax = None
+    if ends:
+        shown = textwrap.indent(textwrap.dedent('\n'.join(after[: ends[0]])), '    ').splitlines()
+        syntax = {'filename': last.group(1), 'lineno': int(last.group(2)), 'lines': shown}
+    return locate(frames, folder, syntax)
+
+
+def said(where):
+    """' (config.py, line 7)', and the source line and caret of a SyntaxError below it."""
+    if not where:
+        return ''
+    return ' ({}, line {})'.format(where['file'], where['line']) + (
+        '\n' + where['shown'] if where['shown'] else ''
+    )
+
+
+def _where(excinfo, compare):
+    """Where the check's error happened in the learner's folder, or None.
+
+    The check's own traceback first; for a failed assert, a traceback in the output of a
+    command the check ran (flask db upgrade, gunicorn, flask run).
+    """
     folder = os.environ.get('CHECK_FOLDER')
     if not folder:
-        return ''
-    for entry in reversed(excinfo.traceback):
-        path = Path(str(entry.path))
-        if path.is_relative_to(folder):
-            return ' ({}, line {})'.format(path.relative_to(folder), entry.lineno + 1)
-    return ''
+        return None
+    frames = [(str(entry.path), entry.lineno + 1) for entry in excinfo.traceback]
+    found = locate(frames, folder, syntax_of(excinfo.value))
+    if found or not isinstance(excinfo.value, AssertionError):
+        return found
+    texts = [str(excinfo.value)] + [side for side in (compare or ())[1:] if isinstance(side, str)]
+    for text in texts:
+        found = in_output(text, folder)
+        if found:
+            return found
+    return None
 
 
-def what_happened(excinfo, compare):
-    folder = os.environ.get('CHECK_FOLDER')
+def what_happened(excinfo, compare, where=None):
+    """One sentence of what happened, and where in the learner's folder (see _where)."""
     message = _what_happened(excinfo, compare)
+    if where and said(where).splitlines()[0] not in message:
+        message += said(where)
     # Name the learner's files as they know them, not by the copy's path.
-    return message.replace(folder + os.sep, '').replace(folder, 'your folder') if folder else message
+    return in_learners_terms(message)
 
 
 def _what_happened(excinfo, compare):
     value = excinfo.value
     if isinstance(value, CheckTimeout):
-        return str(value) + _in_learners_folder(excinfo)
+        return str(value)
     if isinstance(value, SystemExit):
         return 'the app stopped: {}'.format(shorten(value.code))
     if excinfo.errisinstance(pytest.fail.Exception) and 'DID NOT RAISE' in str(value):
@@ -295,5 +424,6 @@ def _what_happened(excinfo, compare):
             return 'expected {} {} {}'.format(shorten(repr(left)), op, shorten(repr(right)))
         return shorten(text.splitlines()[0]) if text else 'a check failed'
     # The first line that says something (NLTK's LookupError opens with a line of stars).
-    first = next((line.strip() for line in str(value).splitlines() if re.search('[A-Za-z]', line)), '')
-    return shorten('{}: {}'.format(type(value).__name__, first)) + _in_learners_folder(excinfo)
+    text = value.msg if isinstance(value, SyntaxError) else str(value)  # its place comes below
+    first = next((line.strip() for line in str(text).splitlines() if re.search('[A-Za-z]', line)), '')
+    return shorten('{}: {}'.format(type(value).__name__, first))

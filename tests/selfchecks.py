@@ -354,134 +354,155 @@ def checks(found):
 
 
 # Known mistakes: (test name or None for any, pattern searched in what happened, hint, link).
-# The first that matches a failure is shown under it.
+# The first that matches a failure is shown under it. A hint says which file to change and
+# how, and what the self-check gives the app where that matters: it sets APP_SETTINGS,
+# DATABASE_URL, SECRET_KEY ... itself, and reads .env.example but never .env, so a hint
+# never sends the learner to a change it cannot see. The link is the section that teaches
+# the fix.
 T = 'troubleshooting.html'
 SECRET_FROM_ENV = (
-    'SECRET_KEY must come from the environment (os.environ.get("SECRET_KEY")), not from config.py.'
+    'The self-check sets SECRET_KEY in the environment: in config.py, read it with '
+    'os.environ.get("SECRET_KEY") instead of writing a key there.'
 )
 D = 'differences.html'
 HINTS = (
     (
         None,
         r'started a server at import',
-        "Keep app.run() under if __name__ == '__main__': so that only python app.py runs the "
-        'development server. flask run and gunicorn import app.py and start a server of their own: '
-        'they need no app.run().',
+        "In app.py, keep app.run() under if __name__ == '__main__': so that only python app.py runs "
+        'the development server. The self-check, flask run and gunicorn import app.py and start a '
+        'server of their own: they need no app.run().',
         P1 + '#a-first-route',
     ),
     (
         None,
         r'left a process running at import',
-        'Start other processes from the Procfile (for example worker: python worker.py) or by hand, '
-        'not when app.py is imported.',
+        'Take the code that starts other processes out of app.py: start them from the Procfile '
+        '(for example worker: python worker.py) or by hand. The self-check imports app.py many '
+        'times, as flask and gunicorn do.',
         P1 + '#serve-it-as-a-host-does',
     ),
     (
         'test_flask_run_with_the_env_example_is_in_debug_mode',
         r'Debug mode: off',
-        "flask run takes debug mode from FLASK_DEBUG, not from the config's DEBUG: "
-        'put FLASK_DEBUG=1 in .env.example (and in your .env).',
+        "flask run takes debug mode from FLASK_DEBUG, not from the config's DEBUG: put FLASK_DEBUG=1 "
+        'in .env.example. The self-check runs flask run with a copy of .env.example as .env; '
+        'it never reads your own .env.',
         P1 + '#run-it',
     ),
     (
         'test_hello_name_escapes_html',
         r'<',
-        'Pass the name through escape() (from markupsafe) before you put it into the answer: '
-        'otherwise a visitor can put a <script> into your page.',
+        "In app.py's hello_name(), pass the name through escape() (from markupsafe) before you put "
+        'it into the answer: the self-check asks for /<script>..., and a visitor could too.',
         D + '#differences-escape',
     ),
     (
         None,
         r"flask_script|flask\._compat|MigrateCommand",
         'Flask-Script does not run on current Flask, and Flask-Migrate 3 removed MigrateCommand: '
-        'keep Migrate(app, db) in app.py and run "flask db upgrade" instead of manage.py.',
+        'app.py must not import them. Keep Migrate(app, db) in app.py; the self-check runs '
+        '"flask db upgrade", never manage.py.',
         T + '#troubleshooting-flask-compat',
     ),
     (
         None,
         r"flask\.ext",
-        'The flask.ext imports are gone: import flask_sqlalchemy, flask_migrate ... directly.',
+        'The flask.ext imports are gone: in app.py (and models.py), import the extensions '
+        'directly, from flask_sqlalchemy import SQLAlchemy instead of from flask.ext.sqlalchemy.',
         D + '#differences-flask-ext',
     ),
     (
         None,
         r"sqlalchemy\.dialects:postgres\b",
-        'SQLAlchemy no longer accepts postgres:// URLs: turn them into postgresql+psycopg2:// in config.py.',
-        T + '#troubleshooting-postgres-scheme',
+        'The self-check gives your app DATABASE_URL as postgres://..., as Heroku does, and '
+        "SQLAlchemy no longer accepts postgres:// URLs: config.py's database_url() must turn it "
+        'into postgresql+psycopg2://.',
+        P2 + '#part2-beyond',
     ),
     (
         None,
         r"No module named 'psycopg'",
-        'A bare postgresql:// URL means psycopg 3 to current SQLAlchemy: name the driver, postgresql+psycopg2://.',
-        T + '#troubleshooting-no-psycopg',
+        'The self-check gives your app a postgresql:// URL in DATABASE_URL, as hosts do, and '
+        'current SQLAlchemy reads it as psycopg 3, which is not installed: your config.py must '
+        "accept it and name the driver, postgresql+psycopg2:// (part 2's database_url()). "
+        'Changing .env does not help: the self-check never reads it.',
+        P2 + '#update-the-configuration',
     ),
     (
         None,
         r"Working outside of application context",
-        'Flask-SQLAlchemy needs an application context: a job run by the worker must push one '
-        '(with app.app_context(): ...) before it uses db.session.',
+        'Flask-SQLAlchemy needs an application context: in app.py, count_and_save_words(), the job '
+        'the self-check has a real worker run, must push one (with app.app_context(): ...) before '
+        'it uses db.session.',
         T + '#troubleshooting-app-context',
     ),
     (
         None,
         r"punkt|Resource .* not found",
-        'NLTK is looking for data that is not installed: split words without it, '
-        'for example word_tokenize(text, preserve_line=True).',
+        'NLTK is looking for data that is not installed, and the self-check installs none, as a '
+        'host would not: in app.py, split words without it, for example '
+        'word_tokenize(text, preserve_line=True).',
         T + '#troubleshooting-punkt-tab',
     ),
     (
         None,
         r"cannot import name 'Connection' from 'rq'",
-        'RQ 2 removed Connection: pass connection=conn to Queue and Worker '
+        'RQ 2 removed Connection: in worker.py and app.py, pass connection=conn to Queue and Worker '
         'instead of "with Connection(conn):".',
         T + '#troubleshooting-rq-connection',
     ),
     (
         None,
         r"has no attribute 'get_id'",
-        'RQ removed Job.get_id(): use job.id.',
+        'RQ removed Job.get_id(): in app.py, use job.id.',
         T + '#troubleshooting-job-get-id',
     ),
     (
         None,
         r"partially initialized module",
-        'A circular import: app.py must create db before it imports models, '
-        'and models.py imports db from app.',
-        D + '#differences-python-app-py',
+        'A circular import: models.py imports db from app, so app.py must create db before it '
+        'imports models. In app.py, put "from models import Result" at the end, after '
+        'db = SQLAlchemy(app), not among the imports at the top.',
+        P2 + '#connect-the-app-to-the-database',
     ),
     (
         None,
         r"attribute 'TestingConfig'|config\.TestingConfig'? is not",
-        'The checks run your app with APP_SETTINGS=config.TestingConfig: config.py needs a TestingConfig '
-        'class (TESTING = True).',
+        'The self-check runs your app with APP_SETTINGS=config.TestingConfig: config.py needs a '
+        'TestingConfig class (TESTING = True).',
         P1 + '#a-configuration-class-per-environment',
     ),
     (
         'test_downgrade_to_base_removes_the_table_and_upgrade_rebuilds_it',
         r"should leave only the alembic_version table",
-        "A revision's downgrade() must undo its upgrade(): where upgrade() creates a table, "
-        'downgrade() drops it (op.drop_table). Check what "flask db migrate" wrote.',
+        "A revision's downgrade() must undo its upgrade(): in your revision in migrations/versions/, "
+        'where upgrade() creates a table, downgrade() drops it (op.drop_table). Check what '
+        '"flask db migrate" wrote.',
         P2 + '#migrations',
     ),
     (
         None,
         r"New upgrade operations detected",
-        'The model and the migrations disagree: after changing models.py, run "flask db migrate" to write '
-        'a revision for the change, and check it.',
+        'The model and the migrations disagree: after changing models.py, run "flask db migrate" '
+        'in your folder to write a revision for the change into migrations/versions/, and check it.',
         P2 + '#migrations',
     ),
     (
         None,
         r"KeyError: '(APP_SETTINGS|DATABASE_URL|SECRET_KEY|REDIS_URL)'",
-        'os.environ[...] fails with a KeyError when the variable is not set: '
-        'read it with os.environ.get() and stop with a message that says what to set.',
+        'The self-check also starts your app with this variable unset, as a new machine would: '
+        'os.environ[...] then fails with a KeyError. Read it with os.environ.get() where the '
+        'message points (app.py or config.py), and stop with a message that says what to set '
+        '(raise SystemExit(...)).',
         P1 + '#a-configuration-class-per-environment',
     ),
     (
         'test_deployed_configs_refuse_to_start_without_a_secret_key',
         r'',
-        'Do not write SECRET_KEY into config.py: read it from the environment, '
-        'and refuse to start without it outside development and testing.',
+        'The self-check starts your app with APP_SETTINGS=config.ProductionConfig (and Staging) '
+        'and no SECRET_KEY: in config.py, do not write a key for them; read it from the '
+        'environment, and refuse to start without it outside development and testing.',
         D + '#differences-secret-key',
     ),
     (
@@ -499,7 +520,9 @@ HINTS = (
     (
         'test_procfile_web_process_stops_at_once_on_a_bad_config',
         r'',
-        'Start gunicorn with --preload, so that it imports the app once and stops at once when it cannot.',
+        'In the Procfile, start gunicorn with --preload: the self-check starts the web process '
+        'with a bad APP_SETTINGS, and with --preload gunicorn imports the app once and stops at '
+        'once; without it, it keeps starting workers that die.',
         D + '#differences-preload',
     ),
 )

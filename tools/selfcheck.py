@@ -26,6 +26,7 @@ for the self-check's own tests).
 
 import argparse
 import collections
+import functools
 import importlib.util
 import json
 import os
@@ -40,6 +41,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'tests'))
@@ -74,9 +76,12 @@ except BaseException as error:
         lines = traceback.format_exception_only(type(error), error)
         out['error'] = lines[-1].strip()
         out['raw'] = ''.join(traceback.format_exception(type(error), error, error.__traceback__))
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith(os.getcwd())]
-    if frames:
-        out['where'] = '{}, line {}'.format(os.path.relpath(frames[-1].filename), frames[-1].lineno)
+    # Where it happened: the parent finds the innermost frame in the folder (or, for a
+    # SyntaxError, the file that did not compile) and names it as the learner does.
+    out['frames'] = [(f.filename, f.lineno) for f in traceback.extract_tb(error.__traceback__)]
+    if isinstance(error, SyntaxError):
+        lines = ''.join(traceback.format_exception_only(type(error), error)).splitlines()
+        out['syntax'] = {'filename': error.filename, 'lineno': error.lineno, 'lines': lines[1:-1]}
 else:
     import flask
     app = getattr(module, 'app', None)
@@ -115,14 +120,15 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix='fbe-check-') as scratch:
         copy = Path(scratch) / part.folder
         shutil.copytree(folder, copy, ignore=ignored, symlinks=True)
+        report.copy = copy
         if not any(p.is_file() for p in copy.rglob('*')):
             return report.error('{} is empty: there is nothing to check.'.format(folder))
-        print('Checking {} against {} ...'.format(folder, part.folder), flush=True)
+        print(wrap('Checking {} against {} ...'.format(folder, part.folder), report.width, 0, 2), flush=True)
         try:
             doctor(report, part, copy)
             if report.failed():
-                first = next(row for row in report.rows if row[4] == 'fail')
-                report.skip_rest('needs 0.{} to pass first'.format(first[2]))
+                first = next(row for row in report.rows if row.status == 'fail')
+                report.skip_rest('needs 0.{} to pass first'.format(first.count))
             else:
                 run_checks(report, short, part, copy, args.verbose)
         except Stopped as stop:
@@ -328,16 +334,20 @@ def doctor(report, part, copy):
         DATABASE_URL='postgresql://127.0.0.1:9/selfcheck',
         REDIS_URL='redis://127.0.0.1:9/0',
     )
+    began = time.monotonic()
     found, problem, raw = import_app(copy, env)
+    took = time.monotonic() - began
     if problem:
-        report.add_doctor(IMPORTS, problem, raw)
+        report.add_doctor(IMPORTS, problem, raw, selfcheck_plugin().in_output(raw, copy), took)
         return
     if 'error' in found:
         error, _, shown = found['error'].partition('\n')
-        where = ' ({})'.format(found['where']) if 'where' in found else ''
-        report.add_doctor(IMPORTS, error + where + ('\n' + shown if shown else ''), found.get('raw', ''))
+        where = selfcheck_plugin().locate(found['frames'], copy, found.get('syntax'))
+        message = error + selfcheck_plugin().said(where) + ('\n' + shown if shown else '')
+        report.add_doctor(IMPORTS, message, found.get('raw', ''), where, took)
         return
-    report.add_doctor(IMPORTS, None if found['app'] else 'app.py has no module-level app = Flask(__name__)')
+    problem = None if found['app'] else 'app.py has no module-level app = Flask(__name__)'
+    report.add_doctor(IMPORTS, problem, duration=took)
     if 'models.py' in part.files:
         report.add_doctor(
             'models.py defines Result and app.py imports it',
@@ -424,7 +434,9 @@ def clean_env():
     return env
 
 
+@functools.cache
 def selfcheck_plugin():
+    """tests/selfcheck_plugin.py: its one-line errors, and where an error is in the learner's folder."""
     spec = importlib.util.spec_from_file_location('selfcheck_plugin', ROOT / 'tests' / 'selfcheck_plugin.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -479,6 +491,21 @@ def run_checks(report, short, part, copy, verbose):
 
 # --- the report ------------------------------------------------------------------------
 
+WIDTH = 80  # columns of the report; a narrower terminal narrows it
+FILE_NAMED = re.compile(r'\.env\.example|\.python-version|Procfile|[\w/]+\.py\b')  # in a check's title
+
+
+class Row(NamedTuple):
+    number: int  # of the section; 0 for the doctor stage
+    section: selfchecks.Section
+    count: int  # of the check in its section
+    title: str
+    status: str  # pass, fail or skip
+    message: str = None
+    help: str = None
+    where: dict = None  # {'file', 'line'} in the learner's folder, when the failure is located there
+    duration: float = 0.0  # seconds
+
 
 class Report:
     MARKS = {'pass': '✓', 'fail': '✗', 'skip': '–'}
@@ -486,22 +513,34 @@ class Report:
     def __init__(self, short, part, json_file, classroom_file=None):
         self.short, self.part, self.json_file = short, part, json_file
         self.classroom_file = classroom_file
-        self.rows = []  # (section number, section, number in section, title, status, message, help)
+        self.rows = []
         self.status = None
         self.message = None
+        self.copy = None  # the working copy, whose paths are named as in the learner's folder
         self.colour = sys.stdout.isatty() and not os.environ.get('NO_COLOR')
+        self.width = max(40, min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns))
 
     def failed(self):
-        return any(row[4] == 'fail' for row in self.rows)
+        return any(row.status == 'fail' for row in self.rows)
 
-    def add_doctor(self, title, problem, raw=''):
+    def theirs(self, text):
+        """text with the working copy's paths named as in the learner's folder."""
+        if not text or self.copy is None:
+            return text
+        return selfcheck_plugin().in_learners_terms(text, self.copy)
+
+    def add_doctor(self, title, problem, raw='', where=None, duration=0.0):
         before = selfchecks.Section('Before the checks', 'getting-started.html', ())
-        count = sum(1 for row in self.rows if row[0] == 0) + 1
+        count = sum(1 for row in self.rows if row.number == 0) + 1
         status = 'fail' if problem else 'pass'
-        self.rows.append((0, before, count, title, status, problem, hint(None, (problem or '') + raw)))
+        help_ = hint(None, (problem or '') + raw)
+        self.rows.append(Row(0, before, count, title, status, self.theirs(problem), help_, where, duration))
 
     def add(self, number, section, check, cases):
-        count = sum(1 for row in self.rows if row[0] == number) + 1
+        count = sum(1 for row in self.rows if row.number == number) + 1
+        row = Row(
+            number, section, count, check.title, 'pass', duration=sum(c.get('duration', 0) for c in cases)
+        )
         failed = [c for c in cases if c['status'] == 'fail']
         if failed:
             first = failed[0]
@@ -509,32 +548,34 @@ class Report:
             if first['case'] and len(cases) > 1:
                 message += ' [case {}; {} of {} cases failed]'.format(first['case'], len(failed), len(cases))
             help_ = hint(check.test, message + '\n' + (first.get('raw') or ''))
-            self.rows.append((number, section, count, check.title, 'fail', message, help_))
+            row = row._replace(
+                status='fail', message=self.theirs(message), help=help_, where=first.get('where')
+            )
         elif not cases:
-            self.rows.append((number, section, count, check.title, 'skip', 'not run', None))
+            row = row._replace(status='skip', message='not run')
         elif all(c['status'] == 'skip' for c in cases):
-            self.rows.append((number, section, count, check.title, 'skip', cases[0]['message'], None))
-        else:
-            self.rows.append((number, section, count, check.title, 'pass', None, None))
+            row = row._replace(status='skip', message=cases[0]['message'])
+        self.rows.append(row)
 
     def skip_rest(self, why):
         for number, section, check in selfchecks.checks(self.part):
-            count = sum(1 for row in self.rows if row[0] == number) + 1
-            self.rows.append((number, section, count, check.title, 'skip', why, None))
+            count = sum(1 for row in self.rows if row.number == number) + 1
+            self.rows.append(Row(number, section, count, check.title, 'skip', why))
 
     def error(self, message):
-        self.status, self.message = 'error', message
+        self.status, self.message = 'error', self.theirs(message)
+        print('check-{}: {}'.format(self.short, self.message), file=sys.stderr)
         if not self.rows:  # nothing ran: one line, no report
-            print('check-{}: {}'.format(self.short, message), file=sys.stderr)
             self.write_json()
-            return 2
-        print('check-{}: {}'.format(self.short, message), file=sys.stderr)
         return 2
 
     def paint(self, text, status):
         if not self.colour:
             return text
-        return '\033[{}m{}\033[0m'.format({'pass': 32, 'fail': 31, 'skip': 2}[status], text)
+        return '\n'.join(
+            '\033[{}m{}\033[0m'.format({'pass': 32, 'fail': 31, 'skip': 2}[status], line)
+            for line in text.splitlines()
+        )
 
     def finish(self):
         if self.status != 'error':
@@ -542,41 +583,51 @@ class Report:
         self.number_the_needs()
         self.write_json()  # first: a reader of the report may quit early (| head)
         shown, said = None, None
-        for number, section, count, title, status, message, help_ in self.rows:
-            if shown != number:
-                link = '  ({})'.format(section.link) if number else ''
-                print('\n{}. {}{}'.format(number, section.title, link))
-                shown = number
-            print(self.paint('  {} {}.{} {}'.format(self.MARKS[status], number, count, title), status))
-            if message and status == 'fail':
-                print(textwrap.indent(message, ' ' * 8))
-            elif message and status == 'skip' and message != said:  # once for a run of the same reason
-                print('        skipped: {}'.format(message))
-            said = message if status == 'skip' else None
-            if help_:
-                print('        hint: {}'.format(help_))
-        totals = {s: sum(1 for row in self.rows if row[4] == s) for s in ('pass', 'fail', 'skip')}
+        for row in self.rows:
+            if shown != row.number:
+                link = '  ({})'.format(row.section.link) if row.number else ''
+                print('\n' + wrap('{}. {}{}'.format(row.number, row.section.title, link), self.width, 0, 3))
+                shown = row.number
+            mark = '{} {}.{} '.format(self.MARKS[row.status], row.number, row.count)
+            print(self.paint(wrap(mark + row.title, self.width, 2, 2 + len(mark)), row.status))
+            if row.message and row.status == 'fail':
+                print(wrap(row.message, self.width, 8, 10))
+            elif (
+                row.message and row.status == 'skip' and row.message != said
+            ):  # once for a run of the same reason
+                print(wrap('skipped: ' + row.message, self.width, 8, 17))
+            said = row.message if row.status == 'skip' else None
+            if row.help:
+                print(wrap('hint: ' + row.help, self.width, 8, 14))
+        totals = {s: sum(1 for row in self.rows if row.status == s) for s in ('pass', 'fail', 'skip')}
         print(
             '\n{}: {} passed, {} failed, {} skipped.'.format(
                 self.status.upper(), totals['pass'], totals['fail'], totals['skip']
             )
         )
         if self.status == 'error':
-            print(self.message)
+            print(wrap(self.message, self.width, 0, 2))
         else:
-            print('Links are pages of the docs (tox -e docs builds them into docs/_build/html/).')
+            print(
+                wrap(
+                    'Links are pages of the docs (tox -e docs builds them into docs/_build/html/).',
+                    self.width,
+                    0,
+                    2,
+                )
+            )
         return {'pass': 0, 'fail': 1}.get(self.status, 2)
 
     def number_the_needs(self):
         """'needs test_x to pass first' -> 'needs 3.1 to pass first'."""
-        numbers = {row[3]: '{}.{}'.format(row[0], row[2]) for row in self.rows}
+        numbers = {row.title: '{}.{}'.format(row.number, row.count) for row in self.rows}
         titles = {check.test: check.title for _, _, check in selfchecks.checks(self.part)}
         for index, row in enumerate(self.rows):
-            message = row[5]
-            if row[4] == 'skip' and message and message.startswith('needs test_'):
+            message = row.message
+            if row.status == 'skip' and message and message.startswith('needs test_'):
                 needed = message.split()[1]
                 message = message.replace(needed, numbers.get(titles.get(needed), needed))
-                self.rows[index] = row[:5] + (message,) + row[6:]
+                self.rows[index] = row._replace(message=message)
 
     def write_json(self):
         self.write_classroom()
@@ -585,13 +636,13 @@ class Report:
         data = {'status': self.status, 'checks': []}
         if self.status == 'error':
             data['message'] = self.message
-        for number, _, count, title, status, message, help_ in self.rows:
+        for row in self.rows:
             data['checks'].append(
                 {
-                    'name': '{}.{} {}'.format(number, count, title),
-                    'status': status,
-                    'message': message,
-                    'help': help_,
+                    'name': '{}.{} {}'.format(row.number, row.count, row.title),
+                    'status': row.status,
+                    'message': row.message,
+                    'help': row.help,
                 }
             )
         Path(self.json_file).expanduser().write_text(json.dumps(data, indent=2, ensure_ascii=False) + '\n')
@@ -602,18 +653,25 @@ class Report:
             return
         tests_of = {check.title: check.test for _, _, check in selfchecks.checks(self.part)}
         tests = []
-        for number, _, count, title, status, message, help_ in self.rows:
-            text = '\n'.join(filter(None, [message, help_ and 'hint: ' + help_]))
-            if status == 'skip':
+        for row in self.rows:
+            text = '\n'.join(filter(None, [row.message, row.help and 'hint: ' + row.help]))
+            if row.status == 'skip':
                 text = 'skipped: ' + text
-            code = 'tests/{}: {}'.format(self.short, tests_of[title]) if number else 'the doctor stage'
+            code = (
+                'tests/{}: {}'.format(self.short, tests_of[row.title]) if row.number else 'the doctor stage'
+            )
+            named = FILE_NAMED.search(row.title)
             tests.append(
                 {
-                    'name': '{}.{} {}'.format(number, count, title),
-                    'status': 'pass' if status == 'pass' else 'fail',
-                    'score': 1 if number and status == 'pass' else 0,
+                    'name': '{}.{} {}'.format(row.number, row.count, row.title),
+                    'status': 'pass' if row.status == 'pass' else 'fail',
+                    'score': 1 if row.number and row.status == 'pass' else 0,
                     'message': text or None,
                     'test_code': code,
+                    # Where the failure is in the learner's folder, else the file the check is about.
+                    'filename': row.where['file'] if row.where else (named.group(0) if named else None),
+                    'line_no': row.where['line'] if row.where else None,
+                    'duration': round(row.duration, 3),
                 }
             )
         if self.status == 'error':
@@ -624,6 +682,9 @@ class Report:
                     'score': 0,
                     'message': self.message,
                     'test_code': '',
+                    'filename': None,
+                    'line_no': None,
+                    'duration': 0,
                 }
             )
         data = {
@@ -635,6 +696,35 @@ class Report:
         Path(self.classroom_file).expanduser().write_text(
             json.dumps(data, indent=2, ensure_ascii=False) + '\n'
         )
+
+
+def wrap(text, width, indent, hanging):
+    """text for a terminal of width columns: each line indented by indent, continued at hanging.
+
+    Words are never broken, so paths and URLs stay whole (a longer one overflows its line).
+    Lines that start with spaces are shown as they are (a source line and its caret, the
+    lines a program printed), cut at width.
+    """
+    out = []
+    # A place, "(config.py, line 7)", stays on one line: no-break spaces until wrapped.
+    text = re.sub(r'\(([^()\s]+), line (\d+)\)', '(\\1,\xa0line\xa0\\2)', str(text))
+    for line in text.splitlines() or ['']:
+        if line[:1].isspace():
+            line = ' ' * indent + line
+            out.append(line if len(line) <= width else line[: width - 1] + '…')
+            continue
+        out.extend(
+            textwrap.wrap(
+                line,
+                width,
+                initial_indent=' ' * indent,
+                subsequent_indent=' ' * hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or ['']
+        )
+    return '\n'.join(out).replace('\xa0', ' ')
 
 
 def hint(test, text):

@@ -533,3 +533,134 @@ def test_part3_a_started_folder_scores_the_kept_checks_only_then_all_with_the_st
     assert result.returncode == 0, result.stdout + result.stderr
     points, most, _ = classroom(tmp_path)
     assert points == most
+
+
+# --- where an error is, hints that lead to the fix, graders' format, 80 columns (issue 17) ---
+# A learner's error is named at the file and line of their folder where it happened (a
+# SyntaxError with its line and caret), never by the self-check's working copy; each run
+# here also checks the fields of the results for GitHub Classroom.
+
+CLASSROOM_FIELDS = {'name', 'status', 'score', 'message', 'test_code', 'filename', 'line_no', 'duration'}
+
+
+def line_of(path, text):
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def nowhere_the_copy(result, tmp_path, folder):
+    """Neither the working copy (fbe-check-…) nor any other temporary path shows, but the folder's own."""
+    shown = result.stdout.replace(str(folder), 'FOLDER') + result.stderr
+    shown += (tmp_path / 'report.json').read_text() + (tmp_path / 'classroom.json').read_text()
+    assert 'fbe-check' not in shown and '/tmp/' not in shown and str(tmp_path) not in shown, shown
+
+
+def classroom_test(tmp_path, check):
+    _, _, data = classroom(tmp_path)
+    for test in data['tests']:
+        assert set(test) == CLASSROOM_FIELDS, test
+        assert isinstance(test['duration'], (int, float)) and test['duration'] >= 0
+    return next(test for test in data['tests'] if check in test['name'])
+
+
+def test_part2_a_syntax_error_in_config_py_is_shown_where_it_is_with_a_caret(tmp_path):
+    folder = copy_of('part2', tmp_path)
+    edit(folder / 'config.py', '    DEBUG = False\n', '    DEBUG = False)\n')
+    result, data = run_selfcheck('part2', folder, tmp_path)
+    red = the_red_line(result, data, IMPORTS)
+    line = line_of(folder / 'config.py', 'DEBUG = False)')
+    first, source, caret = red['message'].splitlines()[:3]
+    assert first == "SyntaxError: unmatched ')' (config.py, line {})".format(line), result.stdout
+    assert source.strip() == 'DEBUG = False)' and caret.strip() == '^'
+    assert caret.index('^') == source.index(')')
+    assert ' ' * 12 + 'DEBUG = False)' in result.stdout  # under the message, as it was written
+    nowhere_the_copy(result, tmp_path, folder)
+    test = classroom_test(tmp_path, IMPORTS)
+    assert (test['filename'], test['line_no'], test['score']) == ('config.py', line, 0)
+    assert test['duration'] > 0
+
+
+def models_imported_first(folder):
+    edit(folder / 'app.py', '\n# Imported last on purpose: models.py imports db from this module.\n', '\n')
+    edit(folder / 'app.py', 'from models import Result  # noqa: E402, F401\n', '')
+    edit(
+        folder / 'app.py',
+        'from config import configure\n',
+        'from config import configure\nfrom models import Result\n',
+    )
+
+
+def test_part2_a_circular_import_names_the_learners_files_and_links_to_the_import_order(tmp_path):
+    folder = copy_of('part2', tmp_path)
+    models_imported_first(folder)
+    result, data = run_selfcheck('part2', folder, tmp_path)
+    red = the_red_line(result, data, IMPORTS)
+    assert "partially initialized module 'app'" in red['message'] and '(app.py)' in red['message']
+    assert (
+        '(models.py, line {})'.format(line_of(folder / 'models.py', 'from app import db')) in red['message']
+    )
+    assert red['help'].endswith('See parts/part2-database.html#connect-the-app-to-the-database')
+    assert 'from models import Result' in red['help'] and 'app.py' in red['help']
+    nowhere_the_copy(result, tmp_path, folder)
+
+
+def test_part2_the_articles_database_url_line_gets_a_hint_to_config_py_and_database_url(tmp_path):
+    """The article's SQLALCHEMY_DATABASE_URI = os.environ['DATABASE_URL']: .env cannot fix it."""
+    folder = copy_of('part2', tmp_path)
+    edit(
+        folder / 'config.py',
+        '    SQLALCHEMY_DATABASE_URI = None\n',
+        "    SQLALCHEMY_DATABASE_URI = os.environ['DATABASE_URL']\n",
+    )
+    edit(
+        folder / 'config.py',
+        "    app.config['SQLALCHEMY_DATABASE_URI'] = database_url(os.environ.get('DATABASE_URL'))\n",
+        '',
+    )
+    (folder / '.env').write_text('DATABASE_URL=postgresql+psycopg2://localhost/wordcount_dev\n')
+    result, data = run_selfcheck('part2', folder, tmp_path)
+    red = the_red_line(result, data, IMPORTS)
+    assert "No module named 'psycopg'" in red['message']
+    assert 'gives your app a postgresql:// URL' in red['help'], result.stdout
+    assert 'config.py' in red['help'] and 'database_url()' in red['help'] and 'never reads' in red['help']
+    assert red['help'].endswith('See parts/part2-database.html#update-the-configuration')
+
+
+def test_part2_a_syntax_error_in_a_revision_is_located_through_flask_db_upgrade(tmp_path):
+    folder = copy_of('part2', tmp_path)
+    revision = only_revision(folder)
+    edit(revision, 'def upgrade():\n', 'def upgrade(:\n')
+    result, data = run_selfcheck('part2', folder, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    red = next(check for check in red_lines(data) if '"flask db upgrade" builds' in check['name'])
+    place = '(migrations/versions/{}, line {})'.format(revision.name, line_of(revision, 'def upgrade(:'))
+    assert place in red['message'], result.stdout
+    assert 'def upgrade(:' in red['message'] and '^' in red['message']
+    nowhere_the_copy(result, tmp_path, folder)
+
+
+def test_part1_the_report_fits_80_columns_without_colour_and_grades_each_check(tmp_path):
+    """An error in config.py that some checks meet in-process, one through flask run (in a copy)."""
+    folder = copy_of('part1', tmp_path)
+    edit(
+        folder / 'config.py',
+        "    if name not in CONFIGS:\n",
+        "    if name == 'config.DevelopmentConfig':\n"
+        "        raise RuntimeError('planted: a mistake in config.py')\n"
+        '    if name not in CONFIGS:\n',
+    )
+    result, data = run_selfcheck('part1', folder, tmp_path, NO_COLOR='1', COLUMNS='200')
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert '\x1b[' not in result.stdout
+    assert [
+        line for line in result.stdout.replace(str(folder), 'FOLDER').splitlines() if len(line) > 80
+    ] == []
+    assert re.search(r'\n {10}\S', result.stdout), 'a long line continues with a hanging indent'
+    nowhere_the_copy(result, tmp_path, folder)
+    line = line_of(folder / 'config.py', 'planted: a mistake')
+    flask_run = classroom_test(tmp_path, 'flask run with .env.example')
+    assert (flask_run['filename'], flask_run['line_no']) == ('config.py', line), flask_run
+    assert '(config.py, line {})'.format(line) in flask_run['message']
+    passed = classroom_test(tmp_path, 'GET / answers "Hello World!"')
+    assert passed['score'] == 1 and passed['line_no'] is None and passed['duration'] > 0
+    procfile = classroom_test(tmp_path, 'Procfile')
+    assert procfile['filename'] == 'Procfile'
