@@ -8,12 +8,23 @@ grouped by the sections of the part's page. The folder itself is never
 modified; its .env, virtual environments and __pycache__ are left out of the copy.
 Exit status: 0 when every check passes, 1 when one fails, 2 when none could run.
 
+Where an error of the folder's code happened is named as in the learner's folder
+("config.py, line 7": the innermost frame there; for a SyntaxError the file that
+did not compile, with its line and a caret), never by the working copy's path. The
+report wraps at 80 columns (or a narrower terminal), never inside a path or URL, and
+is coloured only on a terminal without NO_COLOR.
+
 --classroom FILE writes the results as GitHub Classroom's graders do, for its
 reporter (classroom-resources/autograding-grading-reporter, which reads them
 base64-encoded from <RUNNER>_RESULTS): {"version": 1, "status", "max_score",
-"tests": [{"name", "status", "score", "message", "test_code"}]}. Each check of
-the part's page is worth one point; the doctor stage's lines are worth none
-(when one fails, no check runs).
+"tests": [{"name", "status", "score", "message", "test_code", "filename",
+"line_no", "duration"}]}, one test per line of the report. Points: each check of
+the part's page is worth one point when it passes, so max_score is the number of
+checks; a failed or skipped check scores 0, and the doctor stage's lines are worth
+none (when one fails, no check runs, and the folder scores 0). filename and
+line_no say where a failure happened in the folder, else filename is the file the
+check's title names (or null) and line_no null; duration is the check's seconds.
+--json FILE writes {"status", "checks": [{"name", "status", "message", "help"}]}.
 
 Whatever the folder's code does, the self-check answers in bounded time and leaves
 no process of it behind: its code runs in process groups of the self-check's own,
