@@ -23,6 +23,7 @@ import re
 import signal
 import textwrap
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -331,8 +332,6 @@ def syntax_of(error):
     """What locate() needs of a SyntaxError (or IndentationError); None for any other error."""
     if not isinstance(error, SyntaxError):
         return None
-    import traceback
-
     lines = ''.join(traceback.format_exception_only(type(error), error)).splitlines()
     return {'filename': error.filename, 'lineno': error.lineno, 'lines': lines[1:-1]}
 
