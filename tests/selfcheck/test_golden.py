@@ -31,8 +31,8 @@ part or all four, then read the change in git diff:
 each report.txt instead of comparing it. To run (compare) only part 2's golden tests:
 tox -e checker-part2 -- -k "part2 and golden" (a -k of your own replaces the
 environment's -k part2, so it names the part again). A new case is a new folder with a
-mistake.diff (for example git diff --no-index part2-database my-copy, with the
-folder prefixes made a/ and b/), recorded the same way.
+mistake.diff (diff -ruN -x __pycache__ part2-database my-copy, with the lines above
+it added), recorded the same way.
 """
 
 import difflib
@@ -56,7 +56,11 @@ class Case:
         self.path, self.short = path, path.name.split('-', 1)[0]
         self.diff = path / 'mistake.diff'
         header = self.diff if self.diff.exists() else path / 'folder.txt'
-        lines = header.read_text(encoding='utf-8').split('\ndiff --git ', 1)[0].splitlines()
+        lines = []
+        for line in header.read_text(encoding='utf-8').splitlines():
+            if line.startswith(('diff ', '--- ')):  # the diff itself
+                break
+            lines.append(line)
         self.description = lines[0]
         fields = [line.split(': ', 1) for line in lines[1:] if ': ' in line]
         self.red = [value for key, value in fields if key == 'Red']
