@@ -3,7 +3,6 @@
 Run with the part's packages: tox -e checker-part1 ... checker-part4 (.ci/run runs them).
 """
 
-import hashlib
 import json
 import os
 import re
@@ -13,34 +12,14 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import selfchecks
+from checker import assert_schema, copy_of, fingerprint, red_lines, run_selfcheck
 
 import checkpoint
 
-ARTICLE_PART1 = Path(__file__).parent / 'article_part1'
 PARTS = sorted(selfchecks.PARTS)
-
-
-def run_selfcheck(short, folder, tmp_path, **env):
-    """Run the self-check as tox -e check-partN does; returns (completed process, JSON report or None).
-
-    The results for GitHub Classroom are written too: classroom(tmp_path) reads them.
-    """
-    report = tmp_path / 'report.json'
-    command = [sys.executable, str(checkpoint.ROOT / 'tools' / 'selfcheck.py'), 'check-' + short, str(folder)]
-    result = subprocess.run(
-        command + ['--json', str(report), '--classroom', str(tmp_path / 'classroom.json')],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-        env=dict(os.environ, **env),
-    )
-    data = json.loads(report.read_text()) if report.exists() else None
-    return result, data
 
 
 def classroom(tmp_path):
@@ -85,36 +64,6 @@ def watched(tmp_path):
     checkpoint.end_processes(left)  # not to disturb the next tests
     assert not left, 'the self-check left these running: {}'.format(left)
     assert not list(watch.scratch.glob('fbe-check-*')), 'the working copy is still there'
-
-
-def copy_of(short, tmp_path):
-    target = tmp_path / 'my-wordcount'
-    source = checkpoint.ROOT / selfchecks.PARTS[short].folder
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns('__pycache__', '.env'))
-    return target
-
-
-def fingerprint(folder):
-    """Every file under folder, with a hash of its bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Path(folder).rglob('*'))
-        if p.is_file()
-    }
-
-
-def red_lines(data):
-    return [check for check in data['checks'] if check['status'] == 'fail']
-
-
-def assert_schema(data):
-    assert set(data) == (
-        {'status', 'checks', 'message'} if data['status'] == 'error' else {'status', 'checks'}
-    )
-    assert data['status'] in ('pass', 'fail', 'error')
-    for check in data['checks']:
-        assert set(check) == {'name', 'status', 'message', 'help'}
-        assert check['status'] in ('pass', 'fail', 'skip')
 
 
 def rename_revisions(folder):
@@ -172,151 +121,10 @@ def test_a_copy_with_other_names_and_without_extras_passes(short, tmp_path):
     assert red_lines(data) == []
 
 
-def unescaped(folder):
-    edit(folder / 'app.py', 'escape(name)', 'name')
-
-
 def edit(path, old, new):
     text = path.read_text()
     assert old in text, (path, old)
     path.write_text(text.replace(old, new, 1))
-
-
-def only_revision(folder):
-    (revision,) = (folder / 'migrations' / 'versions').glob('*.py')
-    return revision
-
-
-# (part, what is planted, the check that must be the one red line, words its message or hint holds)
-PLANTED = [
-    ('part1', unescaped, 'GET /<name> shows HTML in the name as text', 'escape()'),
-    (
-        'part1',
-        lambda folder: edit(folder / 'Procfile', 'gunicorn --preload', 'gunicorn'),
-        'with a bad APP_SETTINGS the web process stops at once',
-        '--preload',
-    ),
-    (
-        'part1',
-        lambda folder: edit(folder / '.env.example', 'FLASK_DEBUG=1\n', ''),
-        'flask run with .env.example',
-        'FLASK_DEBUG=1',
-    ),
-    ('part2', unescaped, 'GET /<name> shows HTML in the name as text', 'escape()'),
-    (
-        'part2',
-        lambda folder: edit(only_revision(folder), "op.drop_table('results')", 'pass'),
-        '"flask db downgrade base" removes it',
-        'it leaves these: alembic_version, results',
-    ),
-    (
-        'part2',
-        lambda folder: edit(
-            folder / 'models.py', 'url = db.Column(db.String())', 'url = db.Column(db.Text())'
-        ),
-        '"flask db check" finds nothing',
-        'flask db migrate',
-    ),
-    (
-        'part2',
-        lambda folder: edit(
-            only_revision(folder), 'def upgrade():\n', "def upgrade():\n    raise RuntimeError('planted')\n"
-        ),
-        '"flask db upgrade" builds the article\'s results table',
-        'planted',
-    ),
-    (
-        'part2',
-        lambda folder: edit(
-            folder / 'config.py', "return 'postgresql+psycopg2://' + ", "return 'postgresql://' + "
-        ),
-        "app.py imports with the checkpoint's packages",
-        'postgresql+psycopg2://',
-    ),
-    (
-        'part2',
-        lambda folder: edit(
-            folder / 'config.py',
-            "    return 'postgresql+psycopg2://'",
-            "    if value.startswith('postgres://'):\n        return value\n    return 'postgresql+psycopg2://'",
-        ),
-        'DATABASE_URL as postgres://',
-        'postgres:// URLs',
-    ),
-    (
-        'part2',
-        lambda folder: edit(
-            folder / 'app.py',
-            'from flask_migrate import Migrate\n',
-            'from flask_script import Manager\nfrom flask_migrate import Migrate\n',
-        ),
-        "app.py imports with the checkpoint's packages",
-        'Flask-Script',
-    ),
-    (
-        'part2',
-        lambda folder: only_revision(folder).unlink(),
-        'the folder holds the files',
-        'flask db migrate',
-    ),
-    (
-        'part3',
-        lambda folder: edit(
-            folder / 'app.py',
-            "tokenizer.tokenize(text.replace('\\u2019', \"'\"))",
-            "__import__('nltk').word_tokenize(text)",
-        ),
-        'POST / counts the words of a known page exactly',
-        'word_tokenize(text, preserve_line=True)',
-    ),
-    (
-        'part4',
-        lambda folder: edit(folder / 'app.py', 'with app.app_context():', 'if True:  # no app context'),
-        'POST /start answers a job id',
-        'app_context()',
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    'short, plant, check, words',
-    PLANTED,
-    ids=['{}-{}'.format(p[0], re.sub(r'\W+', '-', p[2])[:40].strip('-')) for p in PLANTED],
-)
-def test_a_planted_mistake_gives_one_red_line_naming_it(short, plant, check, words, tmp_path):
-    folder = copy_of(short, tmp_path)
-    plant(folder)
-    before = fingerprint(folder)
-    result, data = run_selfcheck(short, folder, tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert_schema(data)
-    assert data['status'] == 'fail'
-    red = red_lines(data)
-    assert len(red) == 1, result.stdout
-    assert check in red[0]['name'], result.stdout
-    assert words in red[0]['message'] + (red[0]['help'] or ''), result.stdout
-    assert result.stdout.count('✗') == 1, result.stdout
-    assert 'Traceback' not in result.stdout + result.stderr
-    assert fingerprint(folder) == before
-
-
-def test_part1_the_articles_own_code_fails_on_the_unescaped_name(tmp_path):
-    result, data = run_selfcheck('part1', ARTICLE_PART1, tmp_path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    checks = {c['name'].split(' ', 1)[1]: c for c in data['checks']}
-    assert checks['GET / answers "Hello World!"']['status'] == 'pass'
-    escaping = checks['GET /<name> shows HTML in the name as text (escaped)']
-    assert escaping['status'] == 'fail'
-    assert "got 'Hello <script>alert(1)!'" in escaping['message']
-    assert 'escape()' in escaping['help'] and 'differences.html#differences-escape' in escaping['help']
-    # os.environ['APP_SETTINGS'] and the SECRET_KEY written in config.py are named too.
-    bad_settings = checks[
-        'a missing or unknown APP_SETTINGS stops the app with one line naming the valid classes'
-    ]
-    lines = (ARTICLE_PART1 / 'app.py').read_text().splitlines()
-    line = next(n for n, text in enumerate(lines, 1) if "from_object(os.environ['APP_SETTINGS'])" in text)
-    assert "KeyError: 'APP_SETTINGS' (app.py, line {})".format(line) in bad_settings['message']
-    assert 'os.environ.get()' in bad_settings['help']
 
 
 @pytest.mark.parametrize('what', ['missing', 'empty', 'only ignored files'])
