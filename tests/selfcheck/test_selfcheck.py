@@ -261,13 +261,25 @@ PLANTED = [
     ),
     (
         'part3',
+        lambda folder: edit(folder / 'app.py', ' if word.lower() not in stops}', '}'),
+        'the counts saved without stop words leave out the stop words',
+        "counted, but they are stop words: with, the, The, has, and, Don't, or, don't",
+    ),
+    (
+        'part3',
+        lambda folder: edit(folder / 'app.py', '[^\\W\\d_]', '[A-Za-z]'),
+        'every word is counted as the page has it',
+        'missing: Zürich, zürich, naïve — letters outside a–z make words too',
+    ),
+    (
+        'part3',
         lambda folder: edit(
             folder / 'app.py',
-            "tokenizer.tokenize(text.replace('\\u2019', \"'\"))",
-            "__import__('nltk').word_tokenize(text)",
+            'results = no_stop_words_count.most_common(10)',
+            'results = raw_word_count.most_common(10)',
         ),
-        'POST / counts the words of a known page exactly',
-        'word_tokenize(text, preserve_line=True)',
+        'the page shows the ten most frequent words saved without stop words',
+        'shown, but not among the words saved without stop words: the, with, The, has, and',
     ),
     (
         'part4',
@@ -298,6 +310,26 @@ def test_a_planted_mistake_gives_one_red_line_naming_it(short, plant, check, wor
     assert result.stdout.count('✗') == 1, result.stdout
     assert 'Traceback' not in result.stdout + result.stderr
     assert fingerprint(folder) == before
+    if not red[0]['name'].startswith('0.'):  # app.py imports: only what needs the red check is skipped
+        skipped = [c['name'] for c in data['checks'] if c['status'] == 'skip']
+        assert len(skipped) <= selfchecks.HELD_BACK, skipped
+
+
+def test_part3_nltk_data_looked_up_fails_the_counting_with_the_hint_and_skips_at_most_two(tmp_path):
+    """The article's word_tokenize() looks for the punkt_tab download: every check that counts fails."""
+    folder = copy_of('part3', tmp_path)
+    edit(
+        folder / 'app.py',
+        "tokenizer.tokenize(text.replace('\\u2019', \"'\"))",
+        "__import__('nltk').word_tokenize(text)",
+    )
+    result, data = run_selfcheck('part3', folder, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    red = red_lines(data)
+    assert 'counting needs no downloaded NLTK data' in ' '.join(c['name'] for c in red), result.stdout
+    for check in red:
+        assert 'word_tokenize(text, preserve_line=True)' in (check['help'] or ''), result.stdout
+    assert sum(1 for c in data['checks'] if c['status'] == 'skip') <= selfchecks.HELD_BACK, result.stdout
 
 
 def test_part1_the_articles_own_code_fails_on_the_unescaped_name(tmp_path):
