@@ -85,6 +85,7 @@ def status_said(response, expected, needs):
     """'POST /start answered 503 SERVICE UNAVAILABLE, not 200: the page needs 200 to …; it said: …'."""
     request = getattr(response, 'request', None)
     path = JOB_ID.sub('<id>', request.path) if request is not None else ''
+    path = path if len(path) <= 40 else path[:39] + '…'
     asked = '{} {}'.format(request.method, path) if request is not None else 'the request'
     said = answer_text(response)
     return '{} answered {}, not {}: {}{}'.format(
