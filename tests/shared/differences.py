@@ -66,7 +66,7 @@ JOB_ID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 ERROR = re.compile(r'<p class="error"[^>]*>(.*?)</p>', re.S)
 
 
-def answer_text(response, limit=120):
+def answer_text(response, limit=80):
     """What an answer says, in short: its JSON error, the page's error messages, or its text."""
     text = response.get_data(as_text=True)
     if response.is_json:
