@@ -385,6 +385,21 @@ def _where(excinfo, compare):
     return None
 
 
+def _compared(got, expected):
+    """An assert got == expected without a message of its own, in words.
+
+    Counts, lists and tables: what is extra and what is missing (shared/differences.py);
+    anything else: both values.
+    """
+    if isinstance(got, (dict, list)) and type(got) is type(expected):
+        from shared.differences import differences
+
+        said = differences(expected, got)
+        if said and len(said) <= 200:
+            return said
+    return 'expected {}, got {}'.format(shorten(repr(expected)), shorten(repr(got)))
+
+
 def what_happened(excinfo, compare, where=None):
     """One sentence of what happened, and where in the learner's folder (see _where)."""
     message = _what_happened(excinfo, compare)
@@ -410,7 +425,7 @@ def _what_happened(excinfo, compare):
         if compare is not None:
             op, left, right = compare
             if op == '==':
-                return 'expected {}, got {}'.format(shorten(repr(right)), shorten(repr(left)))
+                return _compared(left, right)
             if op in ('in', 'not in') and isinstance(right, str) and '\n' in right.strip():
                 # A command's output: show the line that tells what happened.
                 return 'expected {}{} in the output, which says: {}'.format(

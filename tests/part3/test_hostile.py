@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from shared.answers import error_messages, word_table
+from shared.differences import assert_status, status_said
 from shared.hostile import BAD_URLS, HOSTILE_PAGES
 from shared.limits import *  # noqa: F403 - a size limit for request bodies; long URLs not echoed
 
@@ -112,11 +113,15 @@ def test_total_timeout_when_the_page_trickles_in(app_module, post, page_server):
 
 def test_the_app_keeps_serving_after_failures(client, rows, page_server):
     for path in ('/status/500', '/gzip-bomb.html', '/loop-a', '/plain.txt'):
-        assert client.post('/', data={'url': page_server.url(path)}).status_code in (422, 502)
-    assert client.get('/').status_code == 200
+        response = client.post('/', data={'url': page_server.url(path)})
+        assert response.status_code in (422, 502), status_said(
+            response, '422 or 502', 'a page that cannot be counted gets a message, not a server error'
+        )
+    assert_status(client.get('/'), 200, 'the form is still there after pages that failed')
     response = client.post('/', data={'url': page_server.url('/known.html')})
-    assert response.status_code == 200
-    assert len(rows()) == 1
+    assert_status(response, 200, 'the app counts the next page after pages that failed')
+    saved = len(rows())
+    assert saved == 1, '{} rows saved, not 1: a page that fails saves nothing'.format(saved)
 
 
 def test_the_url_and_messages_are_escaped_in_the_page(client, page_server):

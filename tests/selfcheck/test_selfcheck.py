@@ -127,6 +127,11 @@ def edit(path, old, new):
     path.write_text(text.replace(old, new, 1))
 
 
+def only_revision(folder):
+    (revision,) = (folder / 'migrations' / 'versions').glob('*.py')
+    return revision
+
+
 @pytest.mark.parametrize('what', ['missing', 'empty', 'only ignored files'])
 def test_part1_a_folder_with_nothing_to_check_gives_one_line(what, tmp_path):
     folder = tmp_path / 'mine'

@@ -2,6 +2,8 @@
 
 import pytest
 
+from shared.differences import assert_status
+
 
 @pytest.fixture
 def client(load_app, part_env):
@@ -10,7 +12,7 @@ def client(load_app, part_env):
 
 def test_index_says_hello_world(client):
     response = client.get('/')
-    assert response.status_code == 200
+    assert_status(response, 200, 'GET / is the page that says hello')
     assert response.get_data(as_text=True) == 'Hello World!'
 
 
@@ -24,7 +26,7 @@ def test_index_says_hello_world(client):
 )
 def test_hello_name_greets_by_name(client, name, shown):
     response = client.get('/' + name)
-    assert response.status_code == 200
+    assert_status(response, 200, 'GET /<name> greets any name')
     assert response.get_data(as_text=True) == shown
 
 
@@ -38,7 +40,7 @@ def test_hello_name_greets_by_name(client, name, shown):
 )
 def test_hello_name_escapes_html(client, path, shown):
     response = client.get(path)
-    assert response.status_code == 200
+    assert_status(response, 200, 'a name with HTML in it is greeted too, as text')
     body = response.get_data(as_text=True)
     assert body == shown
     assert '<' not in body
@@ -46,14 +48,14 @@ def test_hello_name_escapes_html(client, path, shown):
 
 def test_a_very_long_name_is_answered(client):
     response = client.get('/' + 'x' * 5000)
-    assert response.status_code == 200
+    assert_status(response, 200, 'a long name is greeted too')
     assert response.get_data(as_text=True) == 'Hello {}!'.format('x' * 5000)
 
 
 @pytest.mark.parametrize('path', ['/a/b', '/a%2Fb/c'])
 def test_a_path_with_a_slash_is_not_found(client, path):
-    assert client.get(path).status_code == 404
+    assert_status(client.get(path), 404, 'a name has no slash in it: such a path names no page')
 
 
 def test_post_is_not_allowed(client):
-    assert client.post('/').status_code == 405
+    assert_status(client.post('/'), 405, 'the hello routes answer GET only')

@@ -9,6 +9,7 @@ import subprocess
 import psycopg2
 
 import checkpoint
+from shared.differences import differences, listing
 
 # (column, type, NOT NULL, default) as PostgreSQL reports them.
 ARTICLE_COLUMNS = [
@@ -48,11 +49,42 @@ def tables(url):
         return [row[0] for row in cur.fetchall()]
 
 
+def columns_differ(expected, found):
+    """One line, column by column: how the results table's columns differ from expected."""
+    said = []
+    found_by_name = {column[0]: column for column in found}
+    for name, *want in expected:
+        if name not in found_by_name:
+            said.append('no column {}'.format(name))
+            continue
+        found_column = found_by_name[name][1:]
+        for what, wanted, got in zip(('type', 'NOT NULL', 'default'), want, found_column, strict=True):
+            if wanted != got:
+                said.append('column {}: {} {}, not {}'.format(name, what, got, wanted))
+    expected_names = [column[0] for column in expected]
+    extra = [name for name in found_by_name if name not in expected_names]
+    if extra:
+        said.append('columns the model does not have: {}'.format(listing(extra)))
+    if not said and found != expected:
+        said.append('the columns in another order: {}'.format(listing(found_by_name)))
+    return '; '.join(said)
+
+
 def assert_article_schema(url):
     """The database holds exactly the article's results table (and Alembic's bookkeeping)."""
-    assert tables(url) == ['alembic_version', 'results']
-    assert columns(url) == ARTICLE_COLUMNS
-    assert indexes(url) == ARTICLE_INDEXES
+    found = tables(url)
+    assert found == ['alembic_version', 'results'], differences(
+        ['alembic_version', 'results'],
+        found,
+        extra='tables the model does not have: {}',
+        missing='no table {}',
+    )
+    found = columns(url)
+    assert found == ARTICLE_COLUMNS, columns_differ(ARTICLE_COLUMNS, found)
+    found = indexes(url)
+    assert found == ARTICLE_INDEXES, differences(
+        ARTICLE_INDEXES, found, extra='an index the article does not have: {}', missing='no index {}'
+    )
 
 
 def psql(url, command):

@@ -71,3 +71,49 @@ def test_hint_patterns_compile():
     for test, pattern, advice, link in selfchecks.HINTS:
         re.compile(pattern)
         assert advice.endswith('.') and ('.html' in link), (test, pattern)
+
+
+def held_back(part, test):
+    """The checks skipped when test fails: those that need it, directly or through others."""
+    needs = {check.test: set(check.needs) for _, _, check in selfchecks.checks(part)}
+    found, more = set(), {test}
+    while more:
+        more = {other for other, needed in needs.items() if needed & more} - found
+        found |= more
+    return found
+
+
+@pytest.mark.parametrize('short', sorted(selfchecks.PARTS))
+def test_no_check_holds_back_more_than_two_others(short):
+    """One mistake fails one check and skips at most HELD_BACK others (issue 17)."""
+    part = selfchecks.PARTS[short]
+    assert selfchecks.HELD_BACK == 2
+    for _, _, check in selfchecks.checks(part):
+        skipped = held_back(part, check.test)
+        assert len(skipped) <= selfchecks.HELD_BACK, '{} holds back {}: {}'.format(
+            check.test, len(skipped), ', '.join(sorted(skipped))
+        )
+
+
+def test_held_back_counts_the_checks_needed_through_others():
+    """The count above can fail: a chain a <- b <- c holds back two behind a, and a fan of three, three."""
+    chain = selfchecks.Part(
+        'x',
+        (),
+        (
+            selfchecks.Section(
+                's',
+                'l',
+                (
+                    selfchecks.Check('a', 'a'),
+                    selfchecks.Check('b', 'b', ('a',)),
+                    selfchecks.Check('c', 'c', ('b',)),
+                    selfchecks.Check('d', 'd', ('c',)),
+                ),
+            ),
+        ),
+        (),
+        (),
+    )
+    assert held_back(chain, 'a') == {'b', 'c', 'd'}
+    assert held_back(chain, 'c') == {'d'}
