@@ -27,24 +27,36 @@ _LOWER = {word.lower() for word in KNOWN_ALL}
 def why_counts_differ(got):
     """differences()'s reasons for counts of a page that differ from the counts by hand."""
 
-    lower_got = {word.lower() for word in got}
-
     def recased(word):  # counted, but not as the page writes it
         return word not in KNOWN_ALL and word.lower() in _LOWER
 
     def piece(word):  # 'Z' and 'rich' of Zürich, 'Don' and 't' of Don't
         return word not in KNOWN_ALL and any(word in other for other in KNOWN_ALL)
 
+    def cut(word):  # Zürich, when 'Z' and 'rich' were counted instead
+        return not word.isascii() and any(piece(other) and other in word for other in got)
+
+    def glued(word, start=0):  # 'Zürichzürich': words of neighbouring elements run together
+        if word in KNOWN_ALL:
+            return start > 0
+        return any(word[:end] in KNOWN_ALL and glued(word[end:], start + end) for end in range(1, len(word)))
+
     return (
         (
             'missing',
-            lambda word: word.lower() in lower_got,
+            lambda word: any(recased(other) and other.lower() == word.lower() for other in got),
             'missing: {} — case is kept: "The" and "the" are two words',
         ),
         ('missing', lambda word: "'" in word, "missing: {} — an apostrophe inside a word keeps it one word"),
-        ('missing', lambda word: not word.isascii(), 'missing: {} — letters outside a–z make words too'),
+        ('missing', cut, 'missing: {} — letters outside a–z make words too'),
         ('extra', lambda word: any(c.isdigit() for c in word), 'counted, but digits are no letters: {}'),
         ('extra', piece, 'counted, but they are pieces of words: {}'),
+        (
+            'extra',
+            glued,
+            'counted, but they are words run together: {} — the text of neighbouring elements '
+            'needs a space between them',
+        ),
         ('extra', recased, 'counted in another case: {} — case is kept, as the page has it'),
     )
 
