@@ -19,7 +19,7 @@ import pytest
 
 import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 import pages
-from harness import PART_MODULES, selected_part
+from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index
 
 # Where a part's app finds its services. A test sets them itself; never inherited.
 SERVICE_URLS = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
@@ -72,13 +72,18 @@ def postgres_admin_url():
 
 @pytest.fixture(scope='session')
 def redis_server_url():
-    """URL of a real Redis: TEST_REDIS_URL when set, otherwise an embedded server for this run."""
+    """URL of a real Redis: TEST_REDIS_URL when set, otherwise an embedded server for this run.
+
+    On TEST_REDIS_URL's server, each pytest-xdist process takes databases of
+    its own (see harness.redis_database): the first, gw0, TEST_REDIS_URL's.
+    """
 
     def start(folder):
         server = checkpoint.start_embedded_redis(folder, keep=False)
         return server, server.url
 
-    yield from real_service('TEST_REDIS_URL', start)
+    for url in real_service('TEST_REDIS_URL', start):
+        yield redis_database(url, REDIS_DATABASES_EACH * xdist_index())
 
 
 @pytest.fixture

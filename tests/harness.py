@@ -7,6 +7,7 @@ the self-check (tools/selfcheck.py) sets it to a copy of a learner's folder.
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -63,3 +64,30 @@ def our_wording(message, expected, how='in'):
         return
     holds = {'in': expected in message, 'start': message.startswith(expected), 'equal': message == expected}
     assert holds[how], '{!r} does not hold {!r} ({})'.format(message, expected, how)
+
+
+def xdist_index():
+    """0, 1, ... in pytest-xdist's worker processes gw0, gw1, ...; 0 in a pytest without them."""
+    name = os.environ.get('PYTEST_XDIST_WORKER', '')
+    return int(name[2:]) if name.startswith('gw') else 0
+
+
+# Redis databases a pytest process uses on one server: its tests' own, and the
+# shared worker's (tests/part4/conftest.py). pytest-xdist's processes take the next ones.
+REDIS_DATABASES_EACH = 2
+
+
+def redis_database(url, offset):
+    """url (redis://host:port/N) with its database number N moved up by offset."""
+    parts = urlsplit(url)
+    base = parts.path.lstrip('/') or '0'
+    number = int(base) + offset
+    if number > 15:
+        raise pytest.UsageError(
+            'Redis database {} is needed (from {} on, {} for each test process), '
+            'but a Redis has 16 (0 to 15) unless configured otherwise: '
+            'give TEST_REDIS_URL a lower database number, or use fewer processes (-n).'.format(
+                number, base, REDIS_DATABASES_EACH
+            )
+        )
+    return urlunsplit(parts._replace(path='/{}'.format(number)))

@@ -240,6 +240,12 @@ class PageHandler(BaseHTTPRequestHandler):
                 # The known page, after ?seconds= (as from a slow server).
                 self.server.stopping.wait(float(query['seconds'][0]))
                 self.answer(*STATIC['/known.html'])
+            elif path == '/held.html':
+                # The known page, once the test calls release(?name=): a job runs until then.
+                if not self.server.hold(query['name'][0]).wait(60):
+                    return
+                self.answer(*STATIC['/known.html'])
+                self.server.served(query['name'][0]).set()
             elif path == '/never-answers':
                 self.server.stopping.wait(60)
             elif path == '/slow-body':
@@ -283,10 +289,33 @@ class PageServer(ThreadingHTTPServer):
         super().__init__((host, 0), PageHandler)
         self.stopping = threading.Event()
         self.requests = []  # paths asked for, in order
+        self.events = {}
+        self.events_lock = threading.Lock()
 
     def url(self, path=''):
         host, port = self.server_address[:2]
         return 'http://{}:{}{}'.format(host, port, path)
+
+    def event(self, kind, name):
+        with self.events_lock:
+            return self.events.setdefault((kind, name), threading.Event())
+
+    def hold(self, name):
+        """Set when /held.html?name=<name> may answer."""
+        return self.event('release', name)
+
+    def served(self, name):
+        """Set once /held.html?name=<name> has sent its page."""
+        return self.event('served', name)
+
+    def release(self, name):
+        """Let /held.html?name=<name> answer (now, or as soon as it is asked for)."""
+        self.hold(name).set()
+
+    def wait_until_served(self, name, timeout=30):
+        assert self.served(name).wait(timeout), (
+            '/held.html?name={} not sent within {}s; pages asked for: {}'.format(name, timeout, self.requests)
+        )
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 # A parent process of its own for the command, as tox is: killing it leaves the command without a signal.
 THROUGH_A_PARENT = [sys.executable, '-c', 'import subprocess, sys; subprocess.call(sys.argv[1:])']
@@ -23,6 +24,9 @@ THROUGH_A_PARENT = [sys.executable, '-c', 'import subprocess, sys; subprocess.ca
 # The ways a command is stopped besides Ctrl-C: a closed terminal (or dropped
 # SSH session) sends SIGHUP, a platform SIGTERM; tox killed leaves it behind without a signal.
 STOPS = ['SIGHUP', 'SIGTERM', 'its parent killed']
+# The same, each a pytest.param: SIGTERM in every run, the others (each a
+# whole run with its servers, of the same shutdown) marked slow.
+STOPS_OTHERS_SLOW = [how if how == 'SIGTERM' else pytest.param(how, marks=pytest.mark.slow) for how in STOPS]
 
 
 def start_until(args, env, until, parent=False, timeout=120, cwd=None):

@@ -216,16 +216,21 @@ def test_redis_outages_leave_no_worker_behind(
 def test_a_job_that_saves_while_redis_is_down_is_reported_finished(
     kept_redis, start_worker, load_app, migrated, page_server, rows, wait_for, wait_until_started
 ):
-    # The page takes 3 s to arrive; Redis is down from before that until
-    # after the job has counted it. The job must not end "failed" with its
-    # row saved (a retry would save it twice): it waits for Redis to save.
+    # Redis is down from before the page arrives until after the job has
+    # counted it. The job must not end "failed" with its row saved (a retry
+    # would save it twice): it waits for Redis to save.
     client = load_app(DATABASE_URL=migrated, REDIS_URL=kept_redis.url).app.test_client()
     worker = start_worker(REDIS_URL=kept_redis.url)
-    url = page_server.url('/delayed.html?seconds=3')
+    url = page_server.url('/held.html?name=saves')
     job_id = client.post('/start', json={'url': url}).get_data(as_text=True)
     wait_until_started(job_id, client=client)
     kept_redis.stop()
-    time.sleep(6)
+    page_server.release('saves')
+    page_server.wait_until_served('saves')
+    # Counting takes milliseconds; the job then asks Redis every second
+    # whether it may save. Nothing may be saved while Redis is down.
+    time.sleep(2)
+    assert rows() == [], worker.log.read_text()
     kept_redis.start()
     # RQ gives a job up for abandoned once its heartbeat (at most 90 s) has expired.
     done = wait_for(job_id, client=client, timeout=150, interval=1)

@@ -1,12 +1,12 @@
 """worker.py: the Procfile's worker process, and the SpawnWorker it uses on macOS."""
 
-import subprocess
 import sys
 
 import psutil
 
 import checkpoint
 from pages import KNOWN_TABLE
+from processes import start_until
 
 
 def test_the_procfile_declares_a_web_and_a_worker_process(part_dir):
@@ -41,16 +41,16 @@ def test_the_macos_worker_spawns_each_job_in_a_fresh_process(
     assert wait_for(slow).status_code == 503
 
 
-def test_the_worker_waits_for_redis_instead_of_crashing(run_in_part, migrated):
+def test_the_worker_waits_for_redis_instead_of_crashing(part_dir, subprocess_env, migrated):
     # Nothing listens on this port: the worker says so and keeps trying.
     down = 'redis://127.0.0.1:{}/0'.format(checkpoint.free_port())
+    env = dict(subprocess_env, DATABASE_URL=migrated, REDIS_URL=down)
+    args = checkpoint.python_command(['python', 'worker.py'])
+    proc, output = start_until(args, env, 'trying again in 5 seconds', cwd=part_dir)
     try:
-        run_in_part(['python', 'worker.py'], DATABASE_URL=migrated, REDIS_URL=down, timeout=8)
-    except subprocess.TimeoutExpired as still_running:
-        # subprocess hands over what was read before the timeout as bytes.
-        output = (still_running.stdout or b'').decode()
-    else:
-        raise AssertionError('the worker exited although Redis may come back')
-    assert 'worker.py: Redis cannot be reached' in output
-    assert 'trying again in 5 seconds' in output
-    assert 'Traceback' not in output
+        assert proc.poll() is None, 'the worker exited although Redis may come back:\n' + output
+        assert 'worker.py: Redis cannot be reached' in output
+        assert 'trying again in 5 seconds' in output
+        assert 'Traceback' not in output
+    finally:
+        checkpoint.stop([proc], timeout=0)

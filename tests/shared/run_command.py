@@ -12,7 +12,15 @@ import psycopg2
 import pytest
 
 import checkpoint
-from processes import STOPS, alive, printed_urls, start_until, started_by, stop_as, wait_until_gone
+from processes import (
+    STOPS_OTHERS_SLOW,
+    alive,
+    printed_urls,
+    start_until,
+    started_by,
+    stop_as,
+    wait_until_gone,
+)
 
 
 @pytest.fixture
@@ -70,7 +78,7 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
     assert not [pid for pid in web_pids if alive(pid)], 'processes left running'
 
 
-@pytest.mark.parametrize('how', STOPS)
+@pytest.mark.parametrize('how', STOPS_OTHERS_SLOW)
 def test_run_command_stops_everything_on_a_closed_terminal_or_sigterm(run_command, private_tmp, how):
     proc, output = run_command(checkpoint.free_port(), 'embedded', parent=how == 'its parent killed')
     pids = started_by(proc, private_tmp / 'postgres')
