@@ -12,7 +12,8 @@ the order alternating from round to round. It prints, per run, the wall time,
 the CPU time of tox and all it waited for (the embedded PostgreSQL servers
 the tests start run detached, so their CPU is not in it), and each
 environment's time as tox reports it; then the median of each commit and the
-ratio NEW/OLD. It exits 1 if any run fails.
+ratio NEW/OLD. It exits 1 if any run fails, the warm-up too (a cold run that
+fails is a flaky test), and keeps that run's whole output in the work folder.
 
 The machine should be otherwise idle: the figures are only comparable side
 by side. TEST_DATABASE_URL and TEST_REDIS_URL are removed from the environment,
@@ -79,6 +80,13 @@ def tox_p(tox, folder, envs, extra=()):
     return done.returncode == 0, wall, cpu, per_env, output
 
 
+def failure(output, log):
+    """The failed environments and the end of tox's output; the whole output is kept in log."""
+    log.write_text(output)
+    failed = [name for name, status, _ in SUMMARY.findall(output) if not status.startswith('OK')]
+    return '  failed: {} (the whole output: {})\n{}'.format(', '.join(failed) or '?', log, output[-5000:])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument(
@@ -114,9 +122,9 @@ def main():
             extra = ['--notest'] if args.warm_up == 'notest' else []
             ok, wall, cpu, _, output = tox_p(tox, folder, args.envs, extra)
             print('  {:.0f} s wall, {:.0f} s CPU{}'.format(wall, cpu, '' if ok else ' (FAILED)'), flush=True)
-            if not ok and args.warm_up == 'notest':
-                print(output[-3000:])
-                return 1
+            if not ok:  # a cold run that fails is a flaky test (or a missing install step): show it
+                failed = True
+                print(failure(output, workdir / 'warm-up-{}.log'.format(label)))
         times = {label: [] for label in commits}
         for round_number in range(args.rounds):
             order = list(commits) if round_number % 2 == 0 else list(commits)[::-1]
@@ -138,7 +146,7 @@ def main():
                     print('  {:<18} {:>7.1f} s  {}'.format(name, seconds, status))
                 if not ok:
                     failed = True
-                    print(output[-5000:])
+                    print(failure(output, workdir / 'round-{}-{}.log'.format(round_number + 1, label)))
         old, new = statistics.median(times['old']), statistics.median(times['new'])
         print(
             '\nwarm tox p, median of {} run(s) each, {} environments:'.format(args.rounds, args.envs or 'all')
@@ -147,7 +155,7 @@ def main():
         print('  new {}: {:.1f} s'.format(commits['new'], new))
         print('  ratio new/old: {:.2f}'.format(new / old))
     finally:
-        if args.workdir is None:
+        if args.workdir is None and not failed:  # kept when a run failed: its log is there
             shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
 
