@@ -64,3 +64,12 @@ def assert_schema(data):
     for check in data['checks']:
         assert set(check) == {'name', 'status', 'message', 'help'}
         assert check['status'] in ('pass', 'fail', 'skip')
+
+
+def nowhere_the_copy(result, tmp_path, folder):
+    """Neither the working copy (fbe-check-…) nor any other temporary path shows, but the folder's own."""
+    shown = result.stdout + result.stderr
+    shown += (tmp_path / 'report.json').read_text() + (tmp_path / 'classroom.json').read_text()
+    # The folder itself, and the virtual environment the checks run in (a clone in /tmp has it there).
+    shown = shown.replace(str(folder), 'FOLDER').replace(sys.prefix, 'ENV')
+    assert 'fbe-check' not in shown and '/tmp/' not in shown and str(tmp_path) not in shown, shown

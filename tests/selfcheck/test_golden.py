@@ -18,7 +18,8 @@ learner's mistake and the report recorded for it:
 Each case is one test, its id the folder's name (so tox -e checker-partN, which
 selects -k partN, runs its part's cases). It runs the self-check on the case, asserts
 that it fails (exit status 1), names the Red: checks and holds the Says: words, prints
-no traceback and leaves the folder as it was; then compares the report with
+no traceback, never shows the self-check's working copy or another temporary path
+(nowhere_the_copy) and leaves the folder as it was; then compares the report with
 report.txt, and fails with a unified diff (recorded, then this run) when they differ.
 
 When a change to the self-check changes reports on purpose, record them again, one
@@ -46,7 +47,7 @@ from pathlib import Path
 
 import pytest
 import selfchecks
-from checker import assert_schema, copy_of, fingerprint, red_lines, run_selfcheck
+from checker import assert_schema, copy_of, fingerprint, nowhere_the_copy, red_lines, run_selfcheck
 
 GOLDEN = Path(__file__).parent / 'golden'
 CASES = sorted(path for path in GOLDEN.iterdir() if path.is_dir())
@@ -88,10 +89,10 @@ def normalise(text, tmp_path):
     self-check (its user's name, its number); the virtual environment (tox's) and
     where the packages are installed in it; the ports the checks' servers were given.
     """
+    text = text.replace(sys.prefix, '<env>')  # first: a clone in /tmp has its environment there
     text = text.replace(str(tmp_path), '<tmp>').replace(tempfile.gettempdir(), '<tmpdir>')
     text = re.sub(r'fbe-check-(results-)?[\w-]+', r'fbe-check-\1<random>', text)
     text = re.sub(r'/pytest-of-[^/\s]+/pytest-\d+/', '/pytest-of-<user>/pytest-<n>/', text)
-    text = text.replace(sys.prefix, '<env>')
     text = re.sub(r'''[^\s'"(]*/site-packages/''', '.../site-packages/', text)
     return re.sub(r'\b(127\.0\.0\.1|localhost):\d+', r'\1:<port>', text)
 
@@ -121,6 +122,7 @@ def test_golden(path, tmp_path, request):
         skipped = [check['name'] for check in data['checks'] if check['status'] == 'skip']
         assert len(skipped) <= selfchecks.HELD_BACK, said
     assert 'Traceback (most recent call last)' not in report, said
+    nowhere_the_copy(result, tmp_path, folder)
     assert fingerprint(folder) == before, 'the self-check changed the folder'
     assert recorded.exists(), 'no report recorded: tox -e checker-{} -- --record-golden'.format(case.short)
     expected = recorded.read_text(encoding='utf-8')

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 import selfchecks
-from checker import assert_schema, copy_of, fingerprint, red_lines, run_selfcheck
+from checker import assert_schema, copy_of, fingerprint, nowhere_the_copy, red_lines, run_selfcheck
 
 import checkpoint
 
@@ -360,13 +360,6 @@ def line_of(path, text):
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-def nowhere_the_copy(result, tmp_path, folder):
-    """Neither the working copy (fbe-check-…) nor any other temporary path shows, but the folder's own."""
-    shown = result.stdout.replace(str(folder), 'FOLDER') + result.stderr
-    shown += (tmp_path / 'report.json').read_text() + (tmp_path / 'classroom.json').read_text()
-    assert 'fbe-check' not in shown and '/tmp/' not in shown and str(tmp_path) not in shown, shown
-
-
 def classroom_test(tmp_path, check):
     _, _, data = classroom(tmp_path)
     for test in data['tests']:
@@ -390,52 +383,6 @@ def test_part2_a_syntax_error_in_config_py_is_shown_where_it_is_with_a_caret(tmp
     test = classroom_test(tmp_path, IMPORTS)
     assert (test['filename'], test['line_no'], test['score']) == ('config.py', line, 0)
     assert test['duration'] > 0
-
-
-def models_imported_first(folder):
-    edit(folder / 'app.py', '\n# Imported last on purpose: models.py imports db from this module.\n', '\n')
-    edit(folder / 'app.py', 'from models import Result  # noqa: E402, F401\n', '')
-    edit(
-        folder / 'app.py',
-        'from config import configure\n',
-        'from config import configure\nfrom models import Result\n',
-    )
-
-
-def test_part2_a_circular_import_names_the_learners_files_and_links_to_the_import_order(tmp_path):
-    folder = copy_of('part2', tmp_path)
-    models_imported_first(folder)
-    result, data = run_selfcheck('part2', folder, tmp_path)
-    red = the_red_line(result, data, IMPORTS)
-    assert "partially initialized module 'app'" in red['message'] and '(app.py)' in red['message']
-    assert (
-        '(models.py, line {})'.format(line_of(folder / 'models.py', 'from app import db')) in red['message']
-    )
-    assert red['help'].endswith('See parts/part2-database.html#connect-the-app-to-the-database')
-    assert 'from models import Result' in red['help'] and 'app.py' in red['help']
-    nowhere_the_copy(result, tmp_path, folder)
-
-
-def test_part2_the_articles_database_url_line_gets_a_hint_to_config_py_and_database_url(tmp_path):
-    """The article's SQLALCHEMY_DATABASE_URI = os.environ['DATABASE_URL']: .env cannot fix it."""
-    folder = copy_of('part2', tmp_path)
-    edit(
-        folder / 'config.py',
-        '    SQLALCHEMY_DATABASE_URI = None\n',
-        "    SQLALCHEMY_DATABASE_URI = os.environ['DATABASE_URL']\n",
-    )
-    edit(
-        folder / 'config.py',
-        "    app.config['SQLALCHEMY_DATABASE_URI'] = database_url(os.environ.get('DATABASE_URL'))\n",
-        '',
-    )
-    (folder / '.env').write_text('DATABASE_URL=postgresql+psycopg2://localhost/wordcount_dev\n')
-    result, data = run_selfcheck('part2', folder, tmp_path)
-    red = the_red_line(result, data, IMPORTS)
-    assert "No module named 'psycopg'" in red['message']
-    assert 'gives your app a postgresql:// URL' in red['help'], result.stdout
-    assert 'config.py' in red['help'] and 'database_url()' in red['help'] and 'never reads' in red['help']
-    assert red['help'].endswith('See parts/part2-database.html#update-the-configuration')
 
 
 def test_part2_a_syntax_error_in_a_revision_is_located_through_flask_db_upgrade(tmp_path):

@@ -18,7 +18,7 @@ def test_env_example_parses_and_configures_the_app(part_dir, load_app):
     # python-dotenv is what the Flask CLI uses to read .env: a line it cannot
     # parse would come back as None (or be dropped), so check every key.
     values = dotenv.dotenv_values(part_dir / '.env.example')
-    assert values, '.env.example has no settings'
+    assert values, 'there is no .env.example in the folder, or it has no settings'
     assert all(isinstance(v, str) and v for v in values.values()), values
     app = load_app(**values).app
     assert app.config['DEBUG'] is True  # DevelopmentConfig
@@ -32,6 +32,7 @@ def test_flask_run_with_the_env_example_is_in_debug_mode(part_dir, subprocess_en
     folder = tmp_path / 'folder'
     ignored = shutil.ignore_patterns('__pycache__', '.env', '.venv', '.run', '.pytest_cache')
     shutil.copytree(part_dir, folder, ignore=ignored)
+    assert (folder / '.env.example').is_file(), 'there is no .env.example in the folder to copy to .env'
     shutil.copy(folder / '.env.example', folder / '.env')
     # Only what .env says: nothing from the tests' own environment.
     env = {k: v for k, v in subprocess_env.items() if k not in ('APP_SETTINGS', 'FLASK_DEBUG', 'FLASK_APP')}
