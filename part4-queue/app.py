@@ -195,7 +195,7 @@ def job_outcome(job_key):
             message = 'The worker stopped before the words were counted. Please try again.'
             return job.meta.get('status', 503), {'error': job.meta.get('error', message)}
         result_id = job.return_value()
-    except NoSuchJobError:
+    except (NoSuchJobError, InvalidJobOperation):  # or it expired after Job.fetch() found it
         return 404, {'error': 'There is no job {!r}: it never existed or has expired.'.format(job_key)}
     except RedisError:
         app.logger.exception('Reading job %s failed', job_key)

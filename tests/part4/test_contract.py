@@ -235,6 +235,22 @@ def test_a_job_no_worker_takes_is_dropped_and_polling_ends(app_module, client, r
     assert 'it never existed or has expired' in gone.get_json()['error']
 
 
+def test_a_job_that_expires_while_it_is_read_is_404_not_500(app_module, client, monkeypatch):
+    """The race the test above can meet: Job.fetch() finds the job, then its time to live runs out."""
+    job_id = client.post('/start', json={'url': 'http://127.0.0.1:9/'}).get_data(as_text=True)
+    fetch = Job.fetch
+
+    def fetch_then_expire(cls, id, connection=None, **kwargs):
+        job = fetch(id, connection=connection, **kwargs)
+        connection.delete(job.key)  # what Redis does when the job's time to live runs out
+        return job
+
+    monkeypatch.setattr(Job, 'fetch', classmethod(fetch_then_expire))
+    gone = client.get('/results/' + job_id)
+    assert gone.status_code == 404, gone.get_data(as_text=True)
+    assert 'it never existed or has expired' in gone.get_json()['error']
+
+
 def test_a_job_that_runs_too_long_is_stopped_with_a_clear_message(
     app_module, client, worker, wait_for, page_server
 ):
