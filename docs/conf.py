@@ -1,5 +1,6 @@
 """Sphinx configuration. Build with: tox -e docs"""
 
+import logging
 import sys
 from pathlib import Path
 
@@ -31,3 +32,28 @@ html_title = 'Flask by Example, tested'
 html_static_path = ['_static']
 # Diff colours for light and dark themes, wrapped code lines, framed screenshots.
 html_css_files = ['custom.css']
+
+
+class _Warnings(logging.Handler):
+    """Counts the warnings of a build."""
+
+    count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
+def setup(app):
+    # Sphinx reads again only the pages that changed since the last build, so a
+    # warning that failed one build (-W) would not be said in the next, which would
+    # pass. After a warning, drop the saved environment, as Sphinx itself does after
+    # an error: the next build reads and checks every page again.
+    warnings = _Warnings(logging.WARNING)
+    logging.getLogger('sphinx').addHandler(warnings)
+
+    def forget_pages_after_warnings(app, exception):
+        logging.getLogger('sphinx').removeHandler(warnings)
+        if warnings.count:
+            (Path(app.doctreedir) / 'environment.pickle').unlink(missing_ok=True)
+
+    app.connect('build-finished', forget_pages_after_warnings)
