@@ -1,10 +1,12 @@
 """The docs build fails when a part's page leaves a change unexplained.
 
-Each test builds a copy of docs/ (with Sphinx's fast "dummy" builder and the same
--W --keep-going -n as tox -e docs) after breaking it in one way, and checks that the
-build fails and says why. The part folders, tests/ and tools/ are linked, not copied.
-The breaks are made from what the pages and part folders hold today, so the tests keep
-working as the pages change.
+Each build is of a copy of docs/ (with Sphinx's fast "dummy" builder and the same
+-W --keep-going -n as tox -e docs) after breaking it; the part folders, tests/ and
+tools/ are linked, not copied. A build costs seconds, so breaks that touch different
+pages or files share one build, and each test checks that the build warns about its
+own break, by its own words: with -W any warning fails the build. The breaks are made
+from what the pages and part folders hold today, so the tests keep working as the
+pages change.
 """
 
 import re
@@ -21,12 +23,12 @@ import partdiff  # noqa: E402
 
 # A part-diff directive with its options (indented lines starting with a colon).
 DIRECTIVE = re.compile(r'^\.\. part-diff:: (\S+)[ \t]*\n(?:[ \t]+:.*\n)*', re.MULTILINE)
+PARTS = checkpoint.parts()
 
 
-@pytest.fixture
-def repo(tmp_path):
-    """A stand-in repository root: a copy of docs/, links to everything else."""
-    root = tmp_path / 'repo'
+def copy_of_the_repo(folder):
+    """A stand-in repository root in folder: a copy of docs/, links to everything else."""
+    root = folder / 'repo'
     root.mkdir()
     for entry in checkpoint.ROOT.iterdir():
         if entry.name == 'docs':
@@ -36,25 +38,37 @@ def repo(tmp_path):
     return root
 
 
-def build(root):
-    result = subprocess.run(
-        [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-n', '-q', '-b', 'dummy']
-        + [str(root / 'docs'), str(root / '_build')],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.returncode, result.stdout + result.stderr
+class Build:
+    """The outcome of building a copy of the docs: returncode and output."""
+
+    def __init__(self, root):
+        result = subprocess.run(
+            [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-n', '-q', '-b', 'dummy']
+            + [str(root / 'docs'), str(root / '_build')],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.returncode, self.output = result.returncode, result.stdout + result.stderr
+
+    def warning(self, text):
+        """The warning line that holds text; fails the test when there is none."""
+        found = [line for line in self.output.splitlines() if text in line]
+        assert found, 'no warning says {!r}:\n{}'.format(text, self.output)
+        assert self.returncode != 0, self.output
+        assert any('WARNING' in line or 'ERROR' in line for line in found), found
+        return found[0]
+
+
+def broken_build(tmp_path_factory, *breaks):
+    """Build a copy after breaks(root) each; returns (Build, what each break returned)."""
+    root = copy_of_the_repo(tmp_path_factory.mktemp('docs-build'))
+    made = [make(root) for make in breaks]
+    return Build(root), made
 
 
 def part_page(root, part):
     return root / 'docs' / 'parts' / (part.name + '.rst')
-
-
-def test_the_copy_builds_cleanly(repo):
-    # Without this, the failures below could come from the copy itself.
-    returncode, output = build(repo)
-    assert returncode == 0, output
 
 
 def replace_blocks(page, path, replacement=''):
@@ -68,28 +82,14 @@ def replace_blocks(page, path, replacement=''):
 
 
 def previous(part):
-    parts = checkpoint.parts()
-    index = parts.index(part)
-    return parts[index - 1] if index else None
+    index = PARTS.index(part)
+    return PARTS[index - 1] if index else None
 
 
 def diff_of(part, path):
     old = previous(part)
     old_lines = (old / path).read_text().splitlines() if old and (old / path).is_file() else []
     return partdiff.diff_lines(old_lines, (part / path).read_text().splitlines())
-
-
-@pytest.mark.parametrize('part', checkpoint.parts(), ids=lambda p: p.name)
-def test_removing_a_file_from_a_part_page_fails_the_build(repo, part):
-    page = part_page(repo, part)
-    first = DIRECTIVE.search(page.read_text())
-    assert first, '{} shows no diff at all'.format(page.name)
-    path = first.group(1)
-    replace_blocks(page, path)
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert '{}/{} is '.format(part.name, path) in output
-    assert 'but not shown: add ".. part-diff:: {}"'.format(path) in output
 
 
 def an_excerpt_leaving_something_out(part):
@@ -104,31 +104,84 @@ def an_excerpt_leaving_something_out(part):
     pytest.fail('{}: no file with more than one hunk or line'.format(part.name))
 
 
-@pytest.mark.parametrize('part', checkpoint.parts(), ids=lambda p: p.name)
-def test_an_excerpt_that_leaves_a_hunk_out_fails_the_build(repo, part):
+# --- a copy that must build cleanly ------------------------------------------------------
+
+
+def collapse_a_file(root):
+    part = PARTS[1]
     path, excerpt = an_excerpt_leaving_something_out(part)
-    replace_blocks(part_page(repo, part), path, excerpt)
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert '{}/{}: no excerpt on this page shows its '.format(part.name, path) in output
+    replace_blocks(part_page(root, part), path, excerpt.replace(':hunks: 1', ':collapsed:'))
+
+
+def test_a_collapsed_file_counts_as_shown_and_needs_no_excerpts(tmp_path_factory):
+    # This copy builds cleanly, so the warnings below come from their breaks, not from the copy itself.
+    build, _ = broken_build(tmp_path_factory, collapse_a_file)
+    assert build.returncode == 0, build.output
+
+
+# --- one build: on each part's page, one changed file left out ---------------------------
+
+
+def remove_a_file(part):
+    def remove(root):
+        page = part_page(root, part)
+        first = DIRECTIVE.search(page.read_text())
+        assert first, '{} shows no diff at all'.format(page.name)
+        replace_blocks(page, first.group(1))
+        return first.group(1)
+
+    return remove
+
+
+@pytest.fixture(scope='module')
+def files_left_out(tmp_path_factory):
+    build, paths = broken_build(tmp_path_factory, *(remove_a_file(part) for part in PARTS))
+    return build, dict(zip(PARTS, paths, strict=True))
+
+
+@pytest.mark.parametrize('part', PARTS, ids=lambda p: p.name)
+def test_removing_a_file_from_a_part_page_fails_the_build(files_left_out, part):
+    build, paths = files_left_out
+    line = build.warning('{}/{} is '.format(part.name, paths[part]))
+    assert 'but not shown: add ".. part-diff:: {}"'.format(paths[part]) in line
+
+
+# --- one build: on each part's page, an excerpt that leaves part of a change out ----------
+
+
+def leave_a_hunk_out(part):
+    def leave_out(root):
+        path, excerpt = an_excerpt_leaving_something_out(part)
+        replace_blocks(part_page(root, part), path, excerpt)
+        return path, excerpt
+
+    return leave_out
+
+
+@pytest.fixture(scope='module')
+def partial_excerpts(tmp_path_factory):
+    build, made = broken_build(tmp_path_factory, *(leave_a_hunk_out(part) for part in PARTS))
+    return build, dict(zip(PARTS, made, strict=True))
+
+
+@pytest.mark.parametrize('part', PARTS, ids=lambda p: p.name)
+def test_an_excerpt_that_leaves_a_hunk_out_fails_the_build(partial_excerpts, part):
+    build, made = partial_excerpts
+    path, excerpt = made[part]
+    line = build.warning('{}/{}: no excerpt on this page shows its '.format(part.name, path))
     if ':lines: 1' in excerpt:
         # The warning names the lines left out, blank ones aside.
         text = (part / path).read_text().splitlines()
         missing = [str(n) for n, line in enumerate(text, 1) if n > 1 and line.strip()]
-        assert 'added lines {}'.format(missing[0]) in output
+        assert 'added lines {}'.format(missing[0]) in line
 
 
-def test_a_collapsed_file_counts_as_shown_and_needs_no_excerpts(repo):
-    part = checkpoint.parts()[1]
-    path, excerpt = an_excerpt_leaving_something_out(part)
-    replace_blocks(part_page(repo, part), path, excerpt.replace(':hunks: 1', ':collapsed:'))
-    returncode, output = build(repo)
-    assert returncode == 0, output
+# --- one build: breaks of different pages and files ---------------------------------------
 
 
-def test_an_excerpt_without_a_change_fails_the_build(repo):
-    part = checkpoint.parts()[1]
-    page = part_page(repo, part)
+def add_an_excerpt_without_a_change(root):
+    part = PARTS[1]
+    page = part_page(root, part)
     changes = partdiff.changed_files(previous(part), part)
     for path in sorted(path for path in changes if changes[path] == 'changed'):
         lines = diff_of(part, path)
@@ -143,41 +196,67 @@ def test_an_excerpt_without_a_change_fails_the_build(repo):
     else:
         pytest.fail('{}: no changed file with an unchanged stretch'.format(part.name))
     page.write_text(page.read_text() + '\n.. part-diff:: {}\n   :lines: {}\n'.format(path, quiet[0]))
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert 'part-diff: this excerpt of {} shows no change'.format(path) in output
+    return path
 
 
-def test_a_part_folder_without_a_page_fails_the_build(repo):
-    last = checkpoint.parts()[-1]
+def add_a_part_folder_without_a_page(root):
+    last = PARTS[-1]
     number = int(checkpoint.PART_PATTERN.match(last.name).group(1)) + 1
-    shutil.copytree(last, repo / 'part{}-extra'.format(number), ignore=shutil.ignore_patterns('__pycache__'))
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert 'part folder part{}-extra has no page'.format(number) in output
+    shutil.copytree(last, root / 'part{}-extra'.format(number), ignore=shutil.ignore_patterns('__pycache__'))
+    return number
 
 
-def test_showing_an_unchanged_file_fails_the_build(repo):
-    page = repo / 'docs' / 'parts' / 'part2-database.rst'
+def show_an_unchanged_file(root):
+    page = root / 'docs' / 'parts' / 'part2-database.rst'
     page.write_text(page.read_text() + '\n.. part-diff:: Procfile\n')
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert 'part-diff: Procfile does not change from part1-setup to part2-database' in output
 
 
-def test_a_missing_screenshot_fails_the_build(repo):
-    (repo / 'docs' / '_static' / 'screenshots' / 'part1-setup.png').unlink()
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert 'part1-setup.png' in output
+def delete_a_screenshot(root):
+    (root / 'docs' / '_static' / 'screenshots' / 'part1-setup.png').unlink()
 
 
-def test_a_page_without_its_screenshot_fails_the_build(repo):
-    page = repo / 'docs' / 'parts' / 'part1-setup.rst'
+def remove_a_pages_screenshot(root):
+    page = root / 'docs' / 'parts' / 'part1-setup.rst'
     text = page.read_text()
     found = re.search(r'^\.\. part-screenshot::\n(?:[ \t]+\S.*\n)*', text, re.MULTILINE)
     assert found, 'part1-setup.rst shows no screenshot'
     page.write_text(text[: found.start()] + text[found.end() :])
-    returncode, output = build(repo)
-    assert returncode != 0
-    assert 'this page has no ".. part-screenshot::"' in output
+
+
+@pytest.fixture(scope='module')
+def other_breaks(tmp_path_factory):
+    breaks = (
+        add_an_excerpt_without_a_change,
+        add_a_part_folder_without_a_page,
+        show_an_unchanged_file,
+        delete_a_screenshot,
+        remove_a_pages_screenshot,
+    )
+    build, made = broken_build(tmp_path_factory, *breaks)
+    return build, dict(zip(breaks, made, strict=True))
+
+
+def test_an_excerpt_without_a_change_fails_the_build(other_breaks):
+    build, made = other_breaks
+    path = made[add_an_excerpt_without_a_change]
+    build.warning('part-diff: this excerpt of {} shows no change'.format(path))
+
+
+def test_a_part_folder_without_a_page_fails_the_build(other_breaks):
+    build, made = other_breaks
+    build.warning('part folder part{}-extra has no page'.format(made[add_a_part_folder_without_a_page]))
+
+
+def test_showing_an_unchanged_file_fails_the_build(other_breaks):
+    build, _ = other_breaks
+    build.warning('part-diff: Procfile does not change from part1-setup to part2-database')
+
+
+def test_a_missing_screenshot_fails_the_build(other_breaks):
+    build, _ = other_breaks
+    build.warning('part1-setup.png is missing')
+
+
+def test_a_page_without_its_screenshot_fails_the_build(other_breaks):
+    build, _ = other_breaks
+    assert 'part1-setup.rst' in build.warning('this page has no ".. part-screenshot::"')
