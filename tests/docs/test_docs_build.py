@@ -9,6 +9,7 @@ from what the pages and part folders hold today, so the tests keep working as th
 pages change.
 """
 
+import functools
 import re
 import shutil
 import subprocess
@@ -67,6 +68,24 @@ def broken_build(tmp_path_factory, *breaks):
     return Build(root), made
 
 
+@pytest.fixture(scope='module')
+def on_every_part_page(tmp_path_factory):
+    """on_every_part_page(make): one build after make(root, part) on every part's page, made once.
+
+    Returns (Build, {part: what make returned}).
+    """
+    builds = {}
+
+    def build(make):
+        if make not in builds:
+            made = [functools.partial(make, part=part) for part in PARTS]
+            outcome, returned = broken_build(tmp_path_factory, *made)
+            builds[make] = outcome, dict(zip(PARTS, returned, strict=True))
+        return builds[make]
+
+    return build
+
+
 def part_page(root, part):
     return root / 'docs' / 'parts' / (part.name + '.rst')
 
@@ -122,26 +141,17 @@ def test_a_collapsed_file_counts_as_shown_and_needs_no_excerpts(tmp_path_factory
 # --- one build: on each part's page, one changed file left out ---------------------------
 
 
-def remove_a_file(part):
-    def remove(root):
-        page = part_page(root, part)
-        first = DIRECTIVE.search(page.read_text())
-        assert first, '{} shows no diff at all'.format(page.name)
-        replace_blocks(page, first.group(1))
-        return first.group(1)
-
-    return remove
-
-
-@pytest.fixture(scope='module')
-def files_left_out(tmp_path_factory):
-    build, paths = broken_build(tmp_path_factory, *(remove_a_file(part) for part in PARTS))
-    return build, dict(zip(PARTS, paths, strict=True))
+def remove_a_file(root, part):
+    page = part_page(root, part)
+    first = DIRECTIVE.search(page.read_text())
+    assert first, '{} shows no diff at all'.format(page.name)
+    replace_blocks(page, first.group(1))
+    return first.group(1)
 
 
 @pytest.mark.parametrize('part', PARTS, ids=lambda p: p.name)
-def test_removing_a_file_from_a_part_page_fails_the_build(files_left_out, part):
-    build, paths = files_left_out
+def test_removing_a_file_from_a_part_page_fails_the_build(on_every_part_page, part):
+    build, paths = on_every_part_page(remove_a_file)
     line = build.warning('{}/{} is '.format(part.name, paths[part]))
     assert 'but not shown: add ".. part-diff:: {}"'.format(paths[part]) in line
 
@@ -149,24 +159,15 @@ def test_removing_a_file_from_a_part_page_fails_the_build(files_left_out, part):
 # --- one build: on each part's page, an excerpt that leaves part of a change out ----------
 
 
-def leave_a_hunk_out(part):
-    def leave_out(root):
-        path, excerpt = an_excerpt_leaving_something_out(part)
-        replace_blocks(part_page(root, part), path, excerpt)
-        return path, excerpt
-
-    return leave_out
-
-
-@pytest.fixture(scope='module')
-def partial_excerpts(tmp_path_factory):
-    build, made = broken_build(tmp_path_factory, *(leave_a_hunk_out(part) for part in PARTS))
-    return build, dict(zip(PARTS, made, strict=True))
+def leave_a_hunk_out(root, part):
+    path, excerpt = an_excerpt_leaving_something_out(part)
+    replace_blocks(part_page(root, part), path, excerpt)
+    return path, excerpt
 
 
 @pytest.mark.parametrize('part', PARTS, ids=lambda p: p.name)
-def test_an_excerpt_that_leaves_a_hunk_out_fails_the_build(partial_excerpts, part):
-    build, made = partial_excerpts
+def test_an_excerpt_that_leaves_a_hunk_out_fails_the_build(on_every_part_page, part):
+    build, made = on_every_part_page(leave_a_hunk_out)
     path, excerpt = made[part]
     line = build.warning('{}/{}: no excerpt on this page shows its '.format(part.name, path))
     if ':lines: 1' in excerpt:
