@@ -25,9 +25,10 @@ PASSED_ON = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL', 'APP_SETTINGS', 'SECR
 
 
 @pytest.fixture
-def learner_folder(private_tmp, services):
+def learner_folder(private_tmp, services, started_before):
     """learner_folder(part) starts the services and copies the part to a folder of the learner's,
-    with the printed lines in its .env. Returns (folder, the printed URLs, a command runner)."""
+    with the printed lines in its .env. Returns (folder, the printed URLs, a command runner).
+    The services have run before (started_before): a first start has a test of its own."""
     started = []
 
     def make(part):

@@ -52,6 +52,7 @@ def test_a_first_start_prints_what_the_docs_show(services, data_dir):
     stop(proc, output, data_dir)
 
 
+@pytest.mark.usefixtures('started_before')
 def test_it_prints_the_env_lines_and_keeps_data_and_urls_across_a_restart(services, data_dir):
     proc, output = services()
     urls = printed_urls(output)
@@ -90,12 +91,14 @@ def test_it_prints_the_env_lines_and_keeps_data_and_urls_across_a_restart(servic
     stop(again, output, data_dir)
 
 
+@pytest.mark.usefixtures('started_before')
 @pytest.mark.parametrize('how', STOPS)
 def test_it_stops_everything_on_a_closed_terminal_or_sigterm(services, data_dir, how):
     proc, output = services(parent=how == 'its parent killed')
     stop(proc, output, data_dir, how)
 
 
+@pytest.mark.usefixtures('started_before')
 def test_a_second_start_says_where_the_first_runs(services, data_dir):
     first, output = services()
     urls = printed_urls(output)
@@ -124,6 +127,7 @@ def test_without_redis_it_says_so_and_starts_postgresql_alone(services, data_dir
     wait_until_gone(proc, postgres, output)
 
 
+@pytest.mark.usefixtures('started_before')
 def test_a_saved_port_taken_by_another_program_is_said_and_replaced(services, data_dir):
     proc, output = services()
     urls = printed_urls(output)
@@ -148,6 +152,7 @@ def test_a_saved_port_taken_by_another_program_is_said_and_replaced(services, da
     stop(again, output, data_dir)
 
 
+@pytest.mark.usefixtures('started_before')
 def test_a_killed_run_leaves_nothing_that_changes_the_urls(services, data_dir):
     killed, output = services()
     urls = printed_urls(output)
