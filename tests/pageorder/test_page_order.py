@@ -160,8 +160,38 @@ def check_served(learner, part_dir):
     )
 
 
+@pytest.fixture(scope='session')
+def left_by(postgres_admin_url):
+    """left_by(part): a new database as the part's "flask db upgrade" leaves it.
+
+    The upgrade runs once for each part; PostgreSQL copies its database for each test.
+    """
+    templates = {}
+
+    def database(part):
+        if part not in templates:
+            url = checkpoint.create_database(postgres_admin_url)
+            result = subprocess.run(
+                checkpoint.python_command(['flask', 'db', 'upgrade']),
+                cwd=checkpoint.ROOT / part,
+                env=dict(os.environ, APP_SETTINGS='config.DevelopmentConfig', DATABASE_URL=url),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert result.returncode == 0, result.stderr
+            templates[part] = checkpoint.database_name(url)
+        return checkpoint.create_database(postgres_admin_url, template=templates[part])
+
+    yield database
+    for name in templates.values():
+        checkpoint.drop_database(postgres_admin_url, name)
+
+
 @pytest.mark.parametrize(('page', 'at', 'previous'), POINTS)
-def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_admin_url, redis_server_url):
+def test_what_the_page_has_shown_runs(
+    page, at, previous, tmp_path, postgres_admin_url, redis_server_url, left_by
+):
     folder, logs = tmp_path / 'flask-by-example', tmp_path / 'logs'
     logs.mkdir()
     excerpts.write_learner_folder(checkpoint.ROOT, page, at, folder, previous)
@@ -191,7 +221,10 @@ def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_adm
         page.items[at].line, lint.stdout + lint.stderr
     )
 
-    database = checkpoint.create_database(postgres_admin_url)
+    if previous and (checkpoint.ROOT / previous / 'migrations').is_dir():
+        database = left_by(previous)  # the learner's database as the previous part left it
+    else:
+        database = checkpoint.create_database(postgres_admin_url)
     with redis.from_url(redis_server_url) as conn:
         conn.flushdb()
     env = {k: v for k, v in os.environ.items() if k not in ('SECRET_KEY', 'PORT', 'REDISTOGO_URL')}
@@ -204,17 +237,6 @@ def test_what_the_page_has_shown_runs(page, at, previous, tmp_path, postgres_adm
     )
     learner = Learner(folder, env, logs)
     try:
-        if previous and (checkpoint.ROOT / previous / 'migrations').is_dir():
-            # The learner's database as the previous part left it.
-            result = subprocess.run(
-                checkpoint.python_command(['flask', 'db', 'upgrade']),
-                cwd=checkpoint.ROOT / previous,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert result.returncode == 0, result.stderr
         for command in page.items[at].commands:
             learner.run(command)
         if learner.base:
