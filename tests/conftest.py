@@ -3,7 +3,7 @@
 PostgreSQL is always real: TEST_DATABASE_URL when it is set (a CI service, a
 server of your own), otherwise an embedded server that this harness starts in a
 temporary folder and deletes afterwards. Each test that needs a database gets a
-new, empty one, dropped when the test ends. Redis (part 4) likewise:
+new, empty one (or one emptied back to that, see DatabasePool). Redis (part 4) likewise:
 TEST_REDIS_URL, otherwise an embedded redis-server.
 """
 
@@ -93,12 +93,146 @@ def private_tmp():
         yield Path(folder)
 
 
+# What a database holds besides its rows: schemas, tables with their columns,
+# constraints and indexes, sequences and their state, types, functions,
+# extensions, its settings, and the migration alembic_version records.
+FINGERPRINT = """
+SELECT 'relation', n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || concat_ws(' ',
+    (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                       || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+     FROM pg_constraint k WHERE k.conrelid = c.oid),
+    (SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY 1)
+     FROM pg_index i WHERE i.indrelid = c.oid),
+    CASE WHEN c.relkind = 'S' THEN coalesce(pg_sequence_last_value(c.oid)::text, 'unused') END)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL SELECT 'schema', nspname FROM pg_namespace
+UNION ALL SELECT 'type', t.typname || ' ' || t.typtype::text || ' ' || coalesce(
+    (SELECT string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder)
+     FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL SELECT 'function', p.oid::regprocedure::text
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL SELECT 'extension', extname || ' ' || extversion FROM pg_extension
+UNION ALL SELECT 'setting', array_to_string(setconfig, ', ') FROM pg_db_role_setting
+    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY 1, 2
+"""
+
+
+class DatabasePool:
+    """Databases for the tests of one pytest process: each test gets one as new, which
+    it may change as it likes.
+
+    A new database costs PostgreSQL a copy of its template (about 0.2 s of CPU,
+    most of a short test's). So a database a test is done with is emptied: its
+    connections cut, as DROP DATABASE ... WITH (FORCE) would, and every table
+    but alembic_version truncated, with its sequences restarted. If it then has
+    exactly what a new copy of its template has (see FINGERPRINT, and
+    alembic_version's rows), the next test gets it; otherwise it is dropped.
+    """
+
+    def __init__(self, admin_url, reuse):
+        self.admin_url = admin_url
+        self.reuse = reuse
+        self.fingerprints = {}  # template (None: template1) -> what a new copy holds
+        self.idle = {}  # template -> URLs of emptied databases
+        self.origin = {}  # URL -> template
+
+    def take(self, template=None):
+        if self.idle.get(template):
+            return self.idle[template].pop()
+        url = checkpoint.create_database(self.admin_url, template=template)
+        self.origin[url] = template
+        if self.reuse and template not in self.fingerprints:
+            self.fingerprints[template] = fingerprint(url)
+        return url
+
+    def give_back(self, url):
+        name = checkpoint.database_name(url)
+        template = self.origin[url]
+        if self.reuse and self._emptied(url, name) == self.fingerprints[template]:
+            self.idle.setdefault(template, []).append(url)
+            return
+        del self.origin[url]
+        checkpoint.drop_database(self.admin_url, name)
+
+    def _emptied(self, url, name):
+        admin = psycopg2.connect(self.admin_url)
+        try:
+            with admin, admin.cursor() as cur:
+                cur.execute(
+                    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
+                    ' WHERE datname = %s AND pid <> pg_backend_pid()',
+                    (name,),
+                )
+        finally:
+            admin.close()
+        try:
+            conn = psycopg2.connect(url)
+        except psycopg2.Error:
+            return None  # the test dropped or renamed it
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                    " WHERE tablename <> 'alembic_version'"
+                    " AND schemaname NOT IN ('pg_catalog', 'information_schema')"
+                )
+                tables = [table for (table,) in cur.fetchall()]
+                if tables:
+                    cur.execute('TRUNCATE {} RESTART IDENTITY CASCADE'.format(', '.join(tables)))
+            return fingerprint(conn)
+        except psycopg2.Error:
+            return None
+        finally:
+            conn.close()
+
+    def close(self):
+        for url in list(self.origin):
+            checkpoint.drop_database(self.admin_url, checkpoint.database_name(url))
+
+
+def fingerprint(url_or_conn):
+    """What FINGERPRINT and alembic_version say of a database."""
+    conn = psycopg2.connect(url_or_conn) if isinstance(url_or_conn, str) else url_or_conn
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(FINGERPRINT)
+            found = cur.fetchall()
+            cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
+            if cur.fetchone()[0]:
+                cur.execute('SELECT * FROM alembic_version ORDER BY 1')
+                found += [('alembic_version', repr(row)) for row in cur.fetchall()]
+            return found
+    finally:
+        if conn is not url_or_conn:
+            conn.close()
+
+
+@pytest.fixture(scope='session')
+def database_pool(postgres_admin_url, part_dir):
+    """The DatabasePool of this pytest process.
+
+    Not with a worker (part 4): a job it still runs when its test ends could
+    write into the database the next test gets.
+    """
+    pool = DatabasePool(postgres_admin_url, reuse=not (part_dir / 'worker.py').is_file())
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def database_url(postgres_admin_url):
-    """A new empty database for this test, dropped afterwards."""
-    url = checkpoint.create_database(postgres_admin_url)
+def database_url(database_pool):
+    """A new empty database for this test (see DatabasePool)."""
+    url = database_pool.take()
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    database_pool.give_back(url)
 
 
 @pytest.fixture
@@ -121,15 +255,15 @@ def migrated_template(postgres_admin_url, run_in_part):
 
 
 @pytest.fixture
-def migrated(postgres_admin_url, migrated_template):
+def migrated(database_pool, migrated_template):
     """A new database as "flask db upgrade" in the part under test leaves it.
 
-    A copy of migrated_template: PostgreSQL copies a database much faster than
-    the migrations run.
+    A copy of migrated_template (PostgreSQL copies a database much faster than
+    the migrations run), or one emptied back to it (see DatabasePool).
     """
-    url = checkpoint.create_database(postgres_admin_url, template=migrated_template)
+    url = database_pool.take(template=migrated_template)
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    database_pool.give_back(url)
 
 
 @pytest.fixture
