@@ -19,7 +19,7 @@ import pytest
 
 import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 import pages
-from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index
+from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index, xdist_run
 
 # Where a part's app finds its services. A test sets them itself; never inherited.
 SERVICE_URLS = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
@@ -42,9 +42,8 @@ def real_service(variable, start_embedded, shared=False):
     if url:
         yield url
         return
-    run = os.environ.get('PYTEST_XDIST_TESTRUNUID', '').strip()
-    if shared and run:
-        folder = Path(tempfile.gettempdir()) / 'fbe-{}'.format(run[:16])
+    if shared and xdist_run():
+        folder = Path(tempfile.gettempdir()) / 'fbe-{}'.format(xdist_run()[:16])
         (folder / 'data').mkdir(parents=True, exist_ok=True)
         try:
             server, url = start_embedded(folder / 'data')
@@ -262,12 +261,37 @@ def part_env(database_url):
 
 @pytest.fixture(scope='session')
 def migrated_template(postgres_admin_url, run_in_part):
-    """Name of a database that "flask db upgrade" built once for this test run."""
-    url = checkpoint.create_database(postgres_admin_url)
-    result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=url)
-    assert result.returncode == 0, result.stderr
-    yield checkpoint.database_name(url)
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    """Name of a database that "flask db upgrade" built once for this test run.
+
+    On the embedded server pytest-xdist's processes share (see real_service),
+    they share it too: the first to come builds it, the others wait for it
+    (an advisory lock); it goes with the server's data.
+    """
+
+    def build():
+        url = checkpoint.create_database(postgres_admin_url)
+        result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        return checkpoint.database_name(url)
+
+    if os.environ.get('TEST_DATABASE_URL', '').strip() or not xdist_run():
+        name = build()
+        yield name
+        checkpoint.drop_database(postgres_admin_url, name)
+        return
+    name = 'fbe_template_{}'.format(xdist_run()[:16])
+    conn = psycopg2.connect(postgres_admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute('SELECT pg_advisory_lock(hashtext(%s))', (name,))
+            cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            if not cur.fetchone():
+                # Built under another name: a failed build leaves no half-built template.
+                cur.execute('ALTER DATABASE "{}" RENAME TO "{}"'.format(build(), name))
+    finally:
+        conn.close()  # and with it the lock
+    yield name
 
 
 @pytest.fixture

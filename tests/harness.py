@@ -66,6 +66,11 @@ def our_wording(message, expected, how='in'):
     assert holds[how], '{!r} does not hold {!r} ({})'.format(message, expected, how)
 
 
+def xdist_run():
+    """pytest-xdist's id of this test run, the same in all its processes; '' in a pytest without them."""
+    return os.environ.get('PYTEST_XDIST_TESTRUNUID', '').strip()
+
+
 def xdist_index():
     """0, 1, ... in pytest-xdist's worker processes gw0, gw1, ...; 0 in a pytest without them."""
     name = os.environ.get('PYTEST_XDIST_WORKER', '')
