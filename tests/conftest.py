@@ -231,13 +231,15 @@ def fingerprint(url_or_conn):
 
 
 @pytest.fixture(scope='session')
-def database_pool(postgres_admin_url, part_dir):
+def database_pool(postgres_admin_url):
     """The DatabasePool of this pytest process.
 
-    Not with a worker (part 4): a job it still runs when its test ends could
-    write into the database the next test gets.
+    It reuses databases only for a part without a worker (parts 2 and 3): a
+    job still running when its test ends could write into the database the
+    next test gets. Nor outside a part's tests (tests/troubleshooting runs the article's code).
     """
-    pool = DatabasePool(postgres_admin_url, reuse=not (part_dir / 'worker.py').is_file())
+    part = selected_part(required=False)
+    pool = DatabasePool(postgres_admin_url, reuse=part is not None and not (part / 'worker.py').is_file())
     yield pool
     pool.close()
 

@@ -42,8 +42,11 @@ def use_part(folder):
     return part_dir
 
 
-def selected_part():
+def selected_part(required=True):
+    """The folder of the part under test; None if there is none and required is False."""
     if not _selected:
+        if not required:
+            return None
         raise pytest.UsageError('This test is not inside a tests/partN folder.')
     return _selected['dir']
 
