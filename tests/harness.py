@@ -42,8 +42,11 @@ def use_part(folder):
     return part_dir
 
 
-def selected_part():
+def selected_part(required=True):
+    """The folder of the part under test; None if there is none and required is False."""
     if not _selected:
+        if not required:
+            return None
         raise pytest.UsageError('This test is not inside a tests/partN folder.')
     return _selected['dir']
 
@@ -64,6 +67,11 @@ def our_wording(message, expected, how='in'):
         return
     holds = {'in': expected in message, 'start': message.startswith(expected), 'equal': message == expected}
     assert holds[how], '{!r} does not hold {!r} ({})'.format(message, expected, how)
+
+
+def xdist_run():
+    """pytest-xdist's id of this test run, the same in all its processes; '' in a pytest without them."""
+    return os.environ.get('PYTEST_XDIST_TESTRUNUID', '').strip()
 
 
 def xdist_index():
