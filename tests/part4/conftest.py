@@ -6,16 +6,23 @@ each turn, whatever the previous test left running is stopped, the queue and
 the database are emptied, and the worker is restarted only if it died. A test
 that needs a worker of its own (other settings, another Redis, no worker yet)
 starts one with start_worker.
+
+Creating and dropping a database costs PostgreSQL about 0.2 s of CPU, emptying
+its tables a fortieth of that: a migrated database is emptied and reused (see
+MigratedDatabases), unless a test changed its tables.
 """
 
+import contextlib
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import psutil
+import psycopg2
 import pytest
 import redis
+from psycopg2 import sql
 from rq import Queue
 
 import checkpoint
@@ -43,15 +50,118 @@ def redis_url(request, redis_server_url):
     return redis_server_url
 
 
+# What a test may change in a database besides its rows: relations, their
+# columns, constraints, indexes, triggers, functions, schemas, the migration's version.
+SCHEMA = """
+SELECT string_agg(item, E'\n' ORDER BY item) FROM (
+    SELECT format('relation %s.%s %s: %s', n.nspname, c.relname, c.relkind, (
+        SELECT string_agg(format('%s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
+                                 a.attnotnull, pg_get_expr(d.adbin, d.adrelid)), ', ' ORDER BY a.attnum)
+        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+    UNION ALL
+    SELECT format('constraint %s %s', conname, pg_get_constraintdef(oid)) FROM pg_constraint
+    WHERE connamespace::regnamespace::text NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL
+    SELECT format('index %s', pg_get_indexdef(indexrelid)) FROM pg_index
+    WHERE indrelid::regclass::text NOT LIKE 'pg_%'
+    UNION ALL
+    SELECT format('trigger %s', tgname) FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL
+    SELECT format('function %s', p.oid::regprocedure)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    UNION ALL
+    SELECT format('schema %s', nspname) FROM pg_namespace
+    UNION ALL
+    SELECT format('migrated to %s', version_num) FROM alembic_version
+) AS schema (item)
+"""
+
+TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+
+
+class MigratedDatabases:
+    """Copies of migrated_template for the tests of this pytest process, each reused once emptied.
+
+    give_back() empties a database's tables and restarts its sequences, so that
+    it is again as "flask db upgrade" leaves it, and the next test takes it. A
+    database whose schema a test changed (a constraint added, say), or that a
+    connection still locks, is dropped instead.
+    """
+
+    def __init__(self, admin_url, template):
+        self.admin_url = admin_url
+        self.template = template
+        with connect(checkpoint.with_database(admin_url, template)) as cur:
+            self.schema = schema_of(cur)
+        self.free = []
+
+    def take(self):
+        return self.free.pop() if self.free else self.create()
+
+    def create(self, name=None):
+        return checkpoint.create_database(self.admin_url, name, template=self.template)
+
+    def give_back(self, url):
+        if self.empty(url):
+            self.free.append(url)
+        else:
+            self.drop(url)
+
+    def empty(self, url):
+        """Empty url's tables; False (nothing emptied) if its schema is not the template's or it is locked."""
+        with connect(url) as cur:
+            cur.execute("SET LOCAL lock_timeout = '5s'")
+            if schema_of(cur) != self.schema:
+                return False
+            cur.execute(TABLES)
+            tables = [sql.Identifier(name) for (name,) in cur.fetchall()]
+            try:
+                cur.execute(sql.SQL('TRUNCATE {} RESTART IDENTITY').format(sql.SQL(', ').join(tables)))
+            except psycopg2.errors.LockNotAvailable:
+                return False
+        return True
+
+    def drop(self, url):
+        checkpoint.drop_database(self.admin_url, checkpoint.database_name(url))
+
+    def close(self):
+        while self.free:
+            self.drop(self.free.pop())
+
+
+@contextlib.contextmanager
+def connect(url):
+    """A cursor on url in one transaction, committed at the end; the connection is closed."""
+    with contextlib.closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:
+        yield cur
+
+
+def schema_of(cur):
+    cur.execute(SCHEMA)
+    return cur.fetchone()[0]
+
+
+@pytest.fixture(scope='session')
+def migrated_databases(postgres_admin_url, migrated_template):
+    """The MigratedDatabases of this pytest process."""
+    databases = MigratedDatabases(postgres_admin_url, migrated_template)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def migrated(request, postgres_admin_url, migrated_template):
-    """A new database as "flask db upgrade" leaves it; with the shared worker, that worker's."""
+def migrated(request, migrated_databases):
+    """A database as "flask db upgrade" leaves it (MigratedDatabases); with the shared worker, its own."""
     if uses_shared_worker(request):
         yield request.getfixturevalue('worker_turn').database_url
         return
-    url = checkpoint.create_database(postgres_admin_url, template=migrated_template)
+    url = migrated_databases.take()
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    migrated_databases.give_back(url)
 
 
 @pytest.fixture
@@ -110,18 +220,17 @@ def start_worker(part_dir, subprocess_env, migrated, redis_url, private_tmp):
 class SharedWorker:
     """One worker process, its database and its Redis database, lent to one test at a time."""
 
-    def __init__(self, part_dir, env, admin_url, template, redis_url, folder):
+    def __init__(self, part_dir, env, databases, redis_url, folder):
         self.part_dir = part_dir
-        self.admin_url = admin_url
-        self.template = template
+        self.databases = databases
         self.redis_url = redis_url
-        self.database_url = checkpoint.create_database(admin_url, template=template)
+        self.database_url = databases.create()
         self.env = dict(env, DATABASE_URL=self.database_url, REDIS_URL=redis_url)
         self.log = Path(folder) / 'shared-worker.log'
         self.proc = None
 
     def turn(self):
-        """Make the worker idle, with an empty queue and a freshly migrated database."""
+        """Make the worker idle, with an empty queue and its database as the migrations leave it."""
         with redis.from_url(self.redis_url) as conn:
             if self.proc is not None and self.proc.poll() is None and not self.settle(conn):
                 self.stop()
@@ -133,9 +242,9 @@ class SharedWorker:
                 for key in conn.scan_iter():
                     if not key.startswith(b'rq:worker'):
                         conn.delete(key)
-        name = checkpoint.database_name(self.database_url)
-        checkpoint.drop_database(self.admin_url, name)
-        checkpoint.create_database(self.admin_url, name, template=self.template)
+        if not self.databases.empty(self.database_url):
+            self.databases.drop(self.database_url)
+            self.databases.create(checkpoint.database_name(self.database_url))
         self.log.write_text('')
         if self.proc is None:
             self.proc = launch_worker(self.part_dir, self.env, self.log)
@@ -176,27 +285,22 @@ class SharedWorker:
 
 
 @pytest.fixture(scope='session')
-def shared_worker(part_dir, subprocess_env, postgres_admin_url, migrated_template, redis_server_url):
+def shared_worker(part_dir, subprocess_env, migrated_databases, redis_server_url):
     """The worker the tests asking for `worker` share (see worker_turn), on a Redis database of its own."""
     with tempfile.TemporaryDirectory(prefix='fbe-') as folder:
         shared = SharedWorker(
-            part_dir,
-            subprocess_env,
-            postgres_admin_url,
-            migrated_template,
-            redis_database(redis_server_url, 1),
-            folder,
+            part_dir, subprocess_env, migrated_databases, redis_database(redis_server_url, 1), folder
         )
         try:
             yield shared
         finally:
             shared.stop()
-            checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(shared.database_url))
+            migrated_databases.drop(shared.database_url)
 
 
 @pytest.fixture
 def worker_turn(shared_worker):
-    """This test's turn with the shared worker: idle, its queue empty, its database freshly migrated."""
+    """This test's turn with the shared worker: idle, its queue empty, its database as migrated."""
     return shared_worker.turn()
 
 
