@@ -8,8 +8,8 @@ that needs a worker of its own (other settings, another Redis, no worker yet)
 starts one with start_worker.
 
 Creating and dropping a database costs PostgreSQL about 0.2 s of CPU, emptying
-its tables a fortieth of that: a migrated database is emptied and reused (see
-MigratedDatabases), unless a test changed its tables.
+its tables a fortieth of that: a test's database is emptied and reused (see
+ReusedDatabases), unless the test changed its tables.
 """
 
 import contextlib
@@ -50,8 +50,9 @@ def redis_url(request, redis_server_url):
     return redis_server_url
 
 
-# What a test may change in a database besides its rows: relations, their
-# columns, constraints, indexes, triggers, functions, schemas, the migration's version.
+# What a test may change in a database besides its rows: relations and their
+# columns, constraints, indexes, triggers, functions, schemas. (alembic_version's
+# row is kept as it is: a migration that changes it changes relations too.)
 SCHEMA = """
 SELECT string_agg(item, E'\n' ORDER BY item) FROM (
     SELECT format('relation %s.%s %s: %s', n.nspname, c.relname, c.relkind, (
@@ -75,35 +76,36 @@ SELECT string_agg(item, E'\n' ORDER BY item) FROM (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     UNION ALL
     SELECT format('schema %s', nspname) FROM pg_namespace
-    UNION ALL
-    SELECT format('migrated to %s', version_num) FROM alembic_version
 ) AS schema (item)
 """
 
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
 
 
-class MigratedDatabases:
-    """Copies of migrated_template for the tests of this pytest process, each reused once emptied.
+class ReusedDatabases:
+    """New databases (copies of template, or empty) for the tests of this pytest process, reused once emptied.
 
     give_back() empties a database's tables and restarts its sequences, so that
-    it is again as "flask db upgrade" leaves it, and the next test takes it. A
-    database whose schema a test changed (a constraint added, say), or that a
+    it is again as new, and the next test takes it. A database whose schema a
+    test changed (a constraint added, the migrations run, say), or that a
     connection still locks, is dropped instead.
     """
 
-    def __init__(self, admin_url, template):
+    def __init__(self, admin_url, template=None):
         self.admin_url = admin_url
         self.template = template
-        with connect(checkpoint.with_database(admin_url, template)) as cur:
-            self.schema = schema_of(cur)
+        self.schema = None  # that of a new database, read from the first
         self.free = []
 
     def take(self):
         return self.free.pop() if self.free else self.create()
 
     def create(self, name=None):
-        return checkpoint.create_database(self.admin_url, name, template=self.template)
+        url = checkpoint.create_database(self.admin_url, name, template=self.template)
+        if self.schema is None:
+            with connect(url) as cur:
+                self.schema = schema_of(cur)
+        return url
 
     def give_back(self, url):
         if self.empty(url):
@@ -112,7 +114,7 @@ class MigratedDatabases:
             self.drop(url)
 
     def empty(self, url):
-        """Empty url's tables; False (nothing emptied) if its schema is not the template's or it is locked."""
+        """Empty url's tables; False (nothing emptied) if its schema is not a new one's or it is locked."""
         with connect(url) as cur:
             cur.execute("SET LOCAL lock_timeout = '5s'")
             if schema_of(cur) != self.schema:
@@ -120,7 +122,8 @@ class MigratedDatabases:
             cur.execute(TABLES)
             tables = [sql.Identifier(name) for (name,) in cur.fetchall()]
             try:
-                cur.execute(sql.SQL('TRUNCATE {} RESTART IDENTITY').format(sql.SQL(', ').join(tables)))
+                if tables:
+                    cur.execute(sql.SQL('TRUNCATE {} RESTART IDENTITY').format(sql.SQL(', ').join(tables)))
             except psycopg2.errors.LockNotAvailable:
                 return False
         return True
@@ -146,16 +149,32 @@ def schema_of(cur):
 
 
 @pytest.fixture(scope='session')
+def empty_databases(postgres_admin_url):
+    """The ReusedDatabases of this pytest process that are empty."""
+    databases = ReusedDatabases(postgres_admin_url)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope='session')
 def migrated_databases(postgres_admin_url, migrated_template):
-    """The MigratedDatabases of this pytest process."""
-    databases = MigratedDatabases(postgres_admin_url, migrated_template)
+    """The ReusedDatabases of this pytest process that are copies of migrated_template."""
+    databases = ReusedDatabases(postgres_admin_url, migrated_template)
     yield databases
     databases.close()
 
 
 @pytest.fixture
+def database_url(empty_databases):
+    """A new empty database for this test (see ReusedDatabases)."""
+    url = empty_databases.take()
+    yield url
+    empty_databases.give_back(url)
+
+
+@pytest.fixture
 def migrated(request, migrated_databases):
-    """A database as "flask db upgrade" leaves it (MigratedDatabases); with the shared worker, its own."""
+    """A database as "flask db upgrade" leaves it (ReusedDatabases); with the shared worker, its own."""
     if uses_shared_worker(request):
         yield request.getfixturevalue('worker_turn').database_url
         return
