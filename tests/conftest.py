@@ -174,8 +174,7 @@ class DatabasePool:
         if self.reuse and self._emptied(url, name) == self.fingerprints[template]:
             self.idle.setdefault(template, []).append(url)
             return
-        del self.origin[url]
-        checkpoint.drop_database(self.admin_url, name)
+        self.drop(url)
 
     def _emptied(self, url, name):
         admin = psycopg2.connect(self.admin_url)
@@ -208,6 +207,19 @@ class DatabasePool:
         finally:
             conn.close()
 
+    def renew(self, url):
+        """Make url as new again, under its name: emptied, or else dropped and copied anew."""
+        name = checkpoint.database_name(url)
+        template = self.origin[url]
+        if self.reuse and self._emptied(url, name) == self.fingerprints[template]:
+            return
+        checkpoint.drop_database(self.admin_url, name)
+        checkpoint.create_database(self.admin_url, name, template=template)
+
+    def drop(self, url):
+        del self.origin[url]
+        checkpoint.drop_database(self.admin_url, checkpoint.database_name(url))
+
     def close(self):
         for url in list(self.origin):
             checkpoint.drop_database(self.admin_url, checkpoint.database_name(url))
@@ -234,12 +246,11 @@ def fingerprint(url_or_conn):
 def database_pool(postgres_admin_url):
     """The DatabasePool of this pytest process.
 
-    It reuses databases only for a part without a worker (parts 2 and 3): a
-    job still running when its test ends could write into the database the
-    next test gets. Nor outside a part's tests (tests/troubleshooting runs the article's code).
+    It reuses databases only in a part's tests, not outside them
+    (tests/troubleshooting runs the article's code). In part 4 no job writes
+    into a database after its test: see tests/part4/conftest.py.
     """
-    part = selected_part(required=False)
-    pool = DatabasePool(postgres_admin_url, reuse=part is not None and not (part / 'worker.py').is_file())
+    pool = DatabasePool(postgres_admin_url, reuse=selected_part(required=False) is not None)
     yield pool
     pool.close()
 

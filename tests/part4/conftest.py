@@ -6,6 +6,10 @@ each turn, whatever the previous test left running is stopped, the queue and
 the database are emptied, and the worker is restarted only if it died. A test
 that needs a worker of its own (other settings, another Redis, no worker yet)
 starts one with start_worker.
+
+Databases come from the DatabasePool of tests/conftest.py, emptied and reused:
+a job cannot write into the next test's database, since a test's own workers
+stop before its database goes back, and the shared worker has its own.
 """
 
 import tempfile
@@ -44,14 +48,14 @@ def redis_url(request, redis_server_url):
 
 
 @pytest.fixture
-def migrated(request, postgres_admin_url, migrated_template):
-    """A new database as "flask db upgrade" leaves it; with the shared worker, that worker's."""
+def migrated(request, database_pool, migrated_template):
+    """A database as "flask db upgrade" leaves it (see DatabasePool); with the shared worker, its own."""
     if uses_shared_worker(request):
         yield request.getfixturevalue('worker_turn').database_url
         return
-    url = checkpoint.create_database(postgres_admin_url, template=migrated_template)
+    url = database_pool.take(template=migrated_template)
     yield url
-    checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(url))
+    database_pool.give_back(url)
 
 
 @pytest.fixture
@@ -110,18 +114,17 @@ def start_worker(part_dir, subprocess_env, migrated, redis_url, private_tmp):
 class SharedWorker:
     """One worker process, its database and its Redis database, lent to one test at a time."""
 
-    def __init__(self, part_dir, env, admin_url, template, redis_url, folder):
+    def __init__(self, part_dir, env, pool, template, redis_url, folder):
         self.part_dir = part_dir
-        self.admin_url = admin_url
-        self.template = template
+        self.pool = pool
         self.redis_url = redis_url
-        self.database_url = checkpoint.create_database(admin_url, template=template)
+        self.database_url = pool.take(template=template)
         self.env = dict(env, DATABASE_URL=self.database_url, REDIS_URL=redis_url)
         self.log = Path(folder) / 'shared-worker.log'
         self.proc = None
 
     def turn(self):
-        """Make the worker idle, with an empty queue and a freshly migrated database."""
+        """Make the worker idle, with an empty queue and its database as the migrations leave it."""
         with redis.from_url(self.redis_url) as conn:
             if self.proc is not None and self.proc.poll() is None and not self.settle(conn):
                 self.stop()
@@ -133,9 +136,7 @@ class SharedWorker:
                 for key in conn.scan_iter():
                     if not key.startswith(b'rq:worker'):
                         conn.delete(key)
-        name = checkpoint.database_name(self.database_url)
-        checkpoint.drop_database(self.admin_url, name)
-        checkpoint.create_database(self.admin_url, name, template=self.template)
+        self.pool.renew(self.database_url)
         self.log.write_text('')
         if self.proc is None:
             self.proc = launch_worker(self.part_dir, self.env, self.log)
@@ -176,13 +177,13 @@ class SharedWorker:
 
 
 @pytest.fixture(scope='session')
-def shared_worker(part_dir, subprocess_env, postgres_admin_url, migrated_template, redis_server_url):
+def shared_worker(part_dir, subprocess_env, database_pool, migrated_template, redis_server_url):
     """The worker the tests asking for `worker` share (see worker_turn), on a Redis database of its own."""
     with tempfile.TemporaryDirectory(prefix='fbe-') as folder:
         shared = SharedWorker(
             part_dir,
             subprocess_env,
-            postgres_admin_url,
+            database_pool,
             migrated_template,
             redis_database(redis_server_url, 1),
             folder,
@@ -191,12 +192,12 @@ def shared_worker(part_dir, subprocess_env, postgres_admin_url, migrated_templat
             yield shared
         finally:
             shared.stop()
-            checkpoint.drop_database(postgres_admin_url, checkpoint.database_name(shared.database_url))
+            database_pool.drop(shared.database_url)
 
 
 @pytest.fixture
 def worker_turn(shared_worker):
-    """This test's turn with the shared worker: idle, its queue empty, its database freshly migrated."""
+    """This test's turn with the shared worker: idle, its queue empty, its database as migrated."""
     return shared_worker.turn()
 
 
