@@ -12,9 +12,4 @@ from shared.procfile import *  # noqa: F403 - the Procfile's web process
 # part 2 (PostgreSQL and gunicorn), whose tests stop them every way a run can
 # end (signals, a killed run, a second run) and serve on a DATABASE_URL given;
 # part 4's add Redis and the worker. Here: once, on an embedded PostgreSQL with part 3's migrations.
-from shared.run_command import run_command  # noqa: F401
-from shared.run_command import test_run_command_serves_the_part_and_stops_on_ctrl_c as serves_and_stops
-
-
-def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command):  # noqa: F811
-    serves_and_stops(part_dir, run_command, 'embedded')
+from shared.run_command import run_command, test_run_command_serves_the_part_and_stops_on_ctrl_c  # noqa: F401

@@ -13,7 +13,7 @@ import pytest
 
 import checkpoint
 from processes import (
-    STOPS_OTHERS_SLOW,
+    STOPS,
     alive,
     printed_urls,
     start_until,
@@ -44,22 +44,19 @@ def run_command(part_dir, part_env, subprocess_env, private_tmp):
     checkpoint.stop(started)
 
 
-@pytest.mark.parametrize('database', ['from DATABASE_URL', 'embedded'])
-def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, database):
-    port = checkpoint.free_port()
-    proc, output = run_command(port, database)
-    url = 'http://127.0.0.1:{}/'.format(port)
+def assert_serves(part_dir, url, output, embedded):
+    """The run serves url; embedded: it started the servers, printed their URLs, applied the migrations."""
     assert '{} is running at {}'.format(part_dir.name, url) in output, output
     needs_database = (part_dir / 'migrations').is_dir()
-    assert ('starting an embedded PostgreSQL' in output) == (needs_database and database == 'embedded')
+    assert ('starting an embedded PostgreSQL' in output) == (needs_database and embedded), output
     needs_redis = (part_dir / 'worker.py').is_file()
-    assert ('starting an embedded Redis' in output) == (needs_redis and database == 'embedded')
+    assert ('starting an embedded Redis' in output) == (needs_redis and embedded), output
     with urllib.request.urlopen(url, timeout=5) as response:
         assert response.status == 200
     # The URLs of the servers it started, each alone on its line, for psql or a .env.
     printed = printed_urls(output)
-    assert ('DATABASE_URL' in printed) == (needs_database and database == 'embedded'), output
-    assert ('REDIS_URL' in printed) == (needs_redis and database == 'embedded'), output
+    assert ('DATABASE_URL' in printed) == (needs_database and embedded), output
+    assert ('REDIS_URL' in printed) == (needs_redis and embedded), output
     if 'DATABASE_URL' in printed:
         with psycopg2.connect(printed['DATABASE_URL']) as conn, conn.cursor() as cur:
             cur.execute('SELECT count(*) FROM alembic_version')  # the migrations it applied
@@ -69,28 +66,40 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
 
         with redis.from_url(printed['REDIS_URL']) as conn:
             assert conn.ping()
-    web_pids = [child.pid for child in psutil.Process(proc.pid).children()]
-    assert web_pids, 'no process started'
-    proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, output + rest
-    assert '[run] Stopping.' in rest
-    assert not [pid for pid in web_pids if alive(pid)], 'processes left running'
 
 
-@pytest.mark.parametrize('how', STOPS_OTHERS_SLOW)
-def test_run_command_stops_everything_on_a_closed_terminal_or_sigterm(run_command, private_tmp, how):
-    proc, output = run_command(checkpoint.free_port(), 'embedded', parent=how == 'its parent killed')
-    pids = started_by(proc, private_tmp / 'postgres')
-    assert pids, output
+def assert_stops(proc, pids, output, how='SIGINT'):
+    """Stopped as how says (Ctrl-C: SIGINT), the run ends well and every one of pids with it."""
+    assert pids, 'no process started:\n' + output
     stop_as(proc, how)
-    wait_until_gone(proc, pids, output)
+    rest = wait_until_gone(proc, pids, output)
+    if how in ('SIGINT', 'SIGTERM'):
+        assert proc.returncode == 0, output + rest
+        assert '[run] Stopping.' in rest, output + rest
+    return rest
+
+
+def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, private_tmp):
+    # On the DATABASE_URL (REDIS_URL) given: test_a_second_run_on_the_same_data_says_where_the_first_runs.
+    port = checkpoint.free_port()
+    proc, output = run_command(port, 'embedded')
+    assert_serves(part_dir, 'http://127.0.0.1:{}/'.format(port), output, embedded=True)
+    assert_stops(proc, started_by(proc, private_tmp / 'postgres'), output)
     assert not (private_tmp / 'run.pid').exists()
 
 
-def test_a_second_run_on_the_same_data_says_where_the_first_runs(run_command):
-    # The first run is asked for a taken port: it moves to a free one, and the
-    # second run names the port the first really took.
+# SIGTERM: test_a_killed_run_leaves_nothing_that_stops_the_next stops its second run so.
+@pytest.mark.slow
+@pytest.mark.parametrize('how', [how for how in STOPS if how != 'SIGTERM'])
+def test_run_command_stops_everything_on_a_closed_terminal_or_sigterm(run_command, private_tmp, how):
+    proc, output = run_command(checkpoint.free_port(), 'embedded', parent=how == 'its parent killed')
+    assert_stops(proc, started_by(proc, private_tmp / 'postgres'), output, how)
+    assert not (private_tmp / 'run.pid').exists()
+
+
+def test_a_second_run_on_the_same_data_says_where_the_first_runs(part_dir, run_command):
+    # The first run, on the DATABASE_URL (and REDIS_URL) given, is asked for a taken
+    # port: it moves to a free one, and the second run names the port the first really took.
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
         taken.listen()
@@ -102,8 +111,8 @@ def test_a_second_run_on_the_same_data_says_where_the_first_runs(run_command):
     second, refused = run_command(checkpoint.free_port())
     assert second.wait(30) != 0
     assert 'Already running at {}, pid {}'.format(url, first.pid) in refused, refused
-    with urllib.request.urlopen(url, timeout=5) as response:
-        assert response.status == 200
+    assert_serves(part_dir, url, output, embedded=False)
+    assert_stops(first, [child.pid for child in psutil.Process(first.pid).children()], output)
 
 
 def test_a_killed_run_leaves_nothing_that_stops_the_next(run_command, private_tmp):
@@ -117,7 +126,6 @@ def test_a_killed_run_leaves_nothing_that_stops_the_next(run_command, private_tm
             os.kill(pid, signal.SIGKILL)
     proc, output = run_command(checkpoint.free_port(), 'embedded')
     assert 'A run that was killed (pid {}) left'.format(killed.pid) in output, output
-    pids = started_by(proc, private_tmp / 'postgres')
-    proc.send_signal(signal.SIGINT)
-    rest = wait_until_gone(proc, pids, output)
-    assert proc.returncode == 0, output + rest
+    # The next run stopped as a platform stops it (SIGTERM): everything it started ends.
+    assert_stops(proc, started_by(proc, private_tmp / 'postgres'), output, 'SIGTERM')
+    assert not (private_tmp / 'run.pid').exists()
