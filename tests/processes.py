@@ -18,6 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from checkpoint import end_processes
+
 # A parent process of its own for the command, as tox is: killing it leaves the command without a signal.
 THROUGH_A_PARENT = [sys.executable, '-c', 'import subprocess, sys; subprocess.call(sys.argv[1:])']
 
@@ -86,13 +88,50 @@ def started_by(proc, postgres_dir):
 
 
 def wait_until_gone(proc, pids, output, timeout=60):
-    """Wait for proc to end and every one of pids with it; returns the rest of proc's output."""
-    rest, _ = proc.communicate(timeout=timeout)
+    """Wait for proc, told to stop, to end and every one of pids with it; returns the rest of proc's output.
+
+    When a deadline passes, the test fails saying what it waited for and what still
+    runs, and ends those processes (not to disturb the next tests).
+    """
+    try:
+        rest, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if proc.poll() is None:
+            what = 'it still runs'
+        else:  # its output stays open while a process it started holds it
+            what = 'it exited with code {}, but what it started still holds its output open'.format(
+                proc.returncode
+            )
+        left_behind(
+            [proc.pid, *pids],
+            'waited {} s for the command to end after it was told to stop: {}'.format(timeout, what),
+            output,
+        )
     deadline = time.monotonic() + 15
     while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [pid for pid in pids if alive(pid)], 'processes left running:\n' + output + rest
+    if [pid for pid in pids if alive(pid)]:
+        left_behind(pids, 'the command ended, but 15 s later these were still running', output + rest)
     return rest
+
+
+def left_behind(pids, waited, output):
+    """Fail the test: waited says what for; names the processes of pids still running, and ends them."""
+    left = []
+    for pid in pids:
+        try:
+            if alive(pid):
+                left.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    names = []
+    for process in left:
+        try:
+            names.append('{} ({})'.format(process.pid, ' '.join(process.cmdline())[:80] or process.name()))
+        except psutil.Error:
+            names.append(str(process.pid))
+    end_processes(left)
+    pytest.fail('{}; still running: {}. Its output:\n{}'.format(waited, ', '.join(names) or 'none', output))
 
 
 def alive(pid):
