@@ -115,6 +115,15 @@ def wait_until_gone(proc, pids, output, timeout=60):
     return rest
 
 
+def exit_code_within(proc, seconds, should):
+    """proc's exit code once it ends within seconds; else the test fails saying what proc should have done."""
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    left_behind([proc.pid], 'waited {} s for the command to end: it should {}'.format(seconds, should), '')
+
+
 def left_behind(pids, waited, output):
     """Fail the test: waited says what for; names the processes of pids still running, and ends them."""
     left = []
@@ -131,7 +140,8 @@ def left_behind(pids, waited, output):
         except psutil.Error:
             names.append(str(process.pid))
     end_processes(left)
-    pytest.fail('{}; still running: {}. Its output:\n{}'.format(waited, ', '.join(names) or 'none', output))
+    said = '. Its output:\n' + output if output else '.'
+    pytest.fail('{}; still running: {}{}'.format(waited, ', '.join(names) or 'none', said))
 
 
 def alive(pid):

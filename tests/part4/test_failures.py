@@ -17,6 +17,7 @@ from rq import Worker
 
 import checkpoint
 from pages import KNOWN_TABLE
+from processes import exit_code_within
 
 WORKER_STOPPED = {'error': 'The worker stopped before the words were counted. Please try again.'}
 REDIS_DOWN = {'error': 'The job queue (Redis) cannot be reached. Please try again later.'}
@@ -46,7 +47,7 @@ def test_a_killed_worker_ends_in_a_failure_not_202_forever(
     horse = work_horse(worker)
     os.kill(worker.pid, signal.SIGKILL)
     horse.kill()
-    worker.wait(10)
+    exit_code_within(worker, 10, 'end at once on SIGKILL')
     assert client.get('/results/' + job_id).status_code == 202
     failed = wait_for(job_id, timeout=120, interval=1)
     assert (failed.status_code, failed.get_json()) == (503, WORKER_STOPPED)

@@ -294,7 +294,13 @@ def test_part1_ctrl_c_or_sigterm_ends_everything(name, watched, tmp_path):
     while not [p for p in watched.left() if 'sleep' in p.name()] and time.monotonic() < deadline:
         time.sleep(0.1)
     proc.send_signal(getattr(signal, name))
-    output, _ = proc.communicate(timeout=30)
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+        message = '30 s after {} the self-check still ran; it should stop and say so:\n{}'
+        raise AssertionError(message.format(name, output)) from None
     assert proc.returncode == 130, output
     assert 'stopped ({})'.format(name) in output
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 import checkpoint
-from processes import STOPS, alive, printed_urls, started_by, stop_as, wait_until_gone
+from processes import STOPS, alive, exit_code_within, printed_urls, started_by, stop_as, wait_until_gone
 
 
 def stop(proc, output, data_dir, how='SIGINT'):
@@ -103,7 +103,7 @@ def test_a_second_start_says_where_the_first_runs(services, data_dir):
     first, output = services()
     urls = printed_urls(output)
     second, refused = services()
-    assert second.wait(30) == 1
+    assert exit_code_within(second, 30, 'refuse at once while the first runs') == 1
     assert 'Already running, pid {}'.format(first.pid) in refused, refused
     assert printed_urls(refused) == urls, refused
     with psycopg2.connect(urls['DATABASE_URL']):
@@ -158,7 +158,7 @@ def test_a_killed_run_leaves_nothing_that_changes_the_urls(services, data_dir):
     urls = printed_urls(output)
     left = started_by(killed, data_dir / 'postgres')
     killed.kill()  # SIGKILL: its servers run on, holding their ports
-    killed.wait(10)
+    exit_code_within(killed, 10, 'end at once on SIGKILL')
     proc, output = services()
     assert 'A run that was killed (pid {}) left'.format(killed.pid) in output, output
     assert printed_urls(output) == urls, output

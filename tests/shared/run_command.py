@@ -15,6 +15,7 @@ import checkpoint
 from processes import (
     STOPS,
     alive,
+    exit_code_within,
     printed_urls,
     start_until,
     started_by,
@@ -109,7 +110,7 @@ def test_a_second_run_on_the_same_data_says_where_the_first_runs(part_dir, run_c
     url = re.search(r'is running at (\S+)', output).group(1)
     assert ':{}/'.format(port) not in url, output
     second, refused = run_command(checkpoint.free_port())
-    assert second.wait(30) != 0
+    assert exit_code_within(second, 30, 'refuse at once while the first runs') != 0
     assert 'Already running at {}, pid {}'.format(url, first.pid) in refused, refused
     assert_serves(part_dir, url, output, embedded=False)
     assert_stops(first, [child.pid for child in psutil.Process(first.pid).children()], output)
@@ -119,7 +120,7 @@ def test_a_killed_run_leaves_nothing_that_stops_the_next(run_command, private_tm
     killed, _ = run_command(checkpoint.free_port(), 'embedded')
     pids = started_by(killed, private_tmp / 'postgres')
     killed.kill()  # SIGKILL: no chance to stop anything
-    killed.wait(10)
+    exit_code_within(killed, 10, 'end at once on SIGKILL')
     # What it started runs on; stop all but its PostgreSQL, which the next run takes over.
     for pid in pids[:-1] if (private_tmp / 'postgres').is_dir() else pids:
         if alive(pid):
