@@ -92,7 +92,7 @@ def test_run_command_serves_the_part_and_stops_on_ctrl_c(part_dir, run_command, 
 # SIGTERM: test_a_killed_run_leaves_nothing_that_stops_the_next stops its second run so.
 @pytest.mark.slow
 @pytest.mark.parametrize('how', [how for how in STOPS if how != 'SIGTERM'])
-def test_run_command_stops_everything_on_a_closed_terminal_or_sigterm(run_command, private_tmp, how):
+def test_run_command_stops_everything_on_a_closed_terminal_or_a_killed_parent(run_command, private_tmp, how):
     proc, output = run_command(checkpoint.free_port(), 'embedded', parent=how == 'its parent killed')
     assert_stops(proc, started_by(proc, private_tmp / 'postgres'), output, how)
     assert not (private_tmp / 'run.pid').exists()
