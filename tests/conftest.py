@@ -23,8 +23,8 @@ from harness import (
     PART_MODULES,
     REDIS_DATABASES_EACH,
     redis_database,
-    seed_postgres,
     selected_part,
+    start_test_postgres,
     xdist_index,
     xdist_run,
 )
@@ -72,8 +72,7 @@ def real_service(variable, start_embedded, shared=False):
 
 
 def start_throwaway_postgres(folder):
-    seed_postgres(folder)
-    server, url = checkpoint.start_embedded_postgres(folder, keep=False)
+    server, url = start_test_postgres(folder)
     # Its data is deleted after the run, so it need not wait for the disk at each
     # commit and each CREATE DATABASE: that makes the tests' databases several times faster.
     conn = psycopg2.connect(url)
@@ -455,8 +454,7 @@ class OwnPostgres:
     """A PostgreSQL server of one test's own, with the part's tables, so that the test may restart it."""
 
     def __init__(self, folder, run_in_part):
-        seed_postgres(folder)
-        self.server, admin_url = checkpoint.start_embedded_postgres(folder, keep=False)
+        self.server, admin_url = start_test_postgres(folder)
         self.url = checkpoint.create_database(admin_url, 'wordcount')
         result = run_in_part(['flask', 'db', 'upgrade'], DATABASE_URL=self.url)
         assert result.returncode == 0, result.stderr

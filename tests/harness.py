@@ -111,6 +111,12 @@ def seed_postgres(data):
             os.rename(copy, data)  # whole or not at all; replaces an empty folder
 
 
+def start_test_postgres(folder, keep=False):
+    """checkpoint.start_embedded_postgres(folder, keep), from a copy of the cached cluster (seed_postgres)."""
+    seed_postgres(folder)
+    return checkpoint.start_embedded_postgres(folder, keep=keep)
+
+
 def initdb_cluster(cache):
     """A cluster in cache that initdb made, once for each embedded-postgres version, user and locale."""
     # initdb takes its locale and time zone from the environment.

